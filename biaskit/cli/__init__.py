@@ -1,0 +1,55 @@
+"""The ``biaskit`` command: a thin layer that parses options and calls the library.
+
+Every subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args)``.
+A :class:`~biaskit.errors.BiaskitError` is printed as one line (``biaskit: error: ...``) with exit
+status 2; an interrupted run exits 130 and can be resumed by running the same command again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, Sequence
+
+from biaskit.errors import BiaskitError
+
+SUBCOMMANDS = ("eval", "judge", "debias", "leaderboard", "models")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import biaskit
+    from biaskit.cli import _debias, _eval, _judge, _leaderboard, _models
+
+    parser = argparse.ArgumentParser(
+        prog="biaskit",
+        description="Measure social bias in language models (CLEAR-Bias, U.S. labor statistics) and debias them at inference time.",
+    )
+    parser.add_argument("--version", action="version", version=f"biaskit {biaskit.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (_eval, _judge, _debias, _leaderboard, _models):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except BiaskitError as exc:
+        print(f"biaskit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("biaskit: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an unexpected failure: one line, traceback only on request
+        if os.environ.get("BIASKIT_DEBUG"):
+            raise
+        print(f"biaskit: error: {type(exc).__name__}: {exc} (set BIASKIT_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

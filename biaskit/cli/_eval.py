@@ -1,0 +1,46 @@
+"""``biaskit eval``: run a suite through a model, judge the answers and score them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from biaskit.cli._common import add_common_options, add_engine_options, config_from_args
+from biaskit.config import EvalConfig
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="evaluate a model on CLEAR-Bias or the NBLS occupational suite", description=__doc__)
+    p.add_argument("--suite", help="clear-bias (default) or nbls")
+    p.add_argument("--data", help="local copy of the suite's data (default: the copy shipped with biaskit)")
+    p.add_argument("--tasks", type=_csv, help="comma-separated tasks, e.g. CTO,SC")
+    p.add_argument("--categories", type=_csv, help="comma-separated bias categories")
+    p.add_argument("--attacks", type=_csv, help="comma-separated attacks for the adversarial phase (default: all)")
+    p.add_argument("--phase", help="base (default), adversarial or all")
+    p.add_argument("--limit", type=int, help="evaluate only the first N prompts (quick runs)")
+    p.add_argument("--judge", help="judge spec: hybrid (default), deterministic, or llm:MODEL")
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--top-p", dest="top_p", type=float)
+    p.add_argument("--max-tokens", dest="max_tokens", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--samples", type=int, help="answers per prompt (needs --temperature > 0)")
+    p.add_argument("--results-dir", dest="results_dir", help="where run directories go (default: results)")
+    p.add_argument("--run-id", dest="run_id", help="name of the run directory (default: derived from the options)")
+    add_engine_options(p)
+    add_common_options(p)
+    p.set_defaults(handler=run)
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def run(args: argparse.Namespace) -> int:
+    config: EvalConfig = config_from_args(EvalConfig, args)
+    if config.suite == "clear-bias":
+        from biaskit.flows import clear_bias as flow
+    else:
+        from biaskit.flows import nbls as flow  # type: ignore[no-redef]
+    summary = flow.run(config, quiet=args.quiet)
+    print(json.dumps(summary, indent=2))
+    return 0

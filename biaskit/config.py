@@ -1,0 +1,125 @@
+"""Run configuration: one typed record built from defaults, a config file and command-line options.
+
+Precedence: command line > ``--config FILE`` (YAML or JSON, keys are option names with ``_``) >
+defaults. The resolved record is stored in the manifest, so ``biaskit eval --config
+results/<id>/manifest.json`` replays a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from biaskit.engines import Backend, EngineConfig
+from biaskit.engines._types import SamplingParams
+from biaskit.errors import ConfigError
+
+
+class EvalConfig(BaseModel):
+    """Everything ``biaskit eval`` needs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    # what to evaluate
+    suite: Literal["clear-bias", "nbls"] = "clear-bias"
+    data: str | None = None  # local copy of the suite's data (default: the copy shipped with biaskit)
+    tasks: tuple[str, ...] = ("CTO", "SC")
+    categories: tuple[str, ...] = ()
+    attacks: tuple[str, ...] = ()  # empty: all attacks (adversarial phase)
+    phase: Literal["base", "adversarial", "all"] = "base"
+    limit: int | None = Field(None, ge=1)
+    condition: str = "plain"
+    # which model
+    model: str = "smollm2-135m"
+    revision: str | None = None
+    backend: Backend = "auto"
+    dtype: str = "auto"
+    batch_size: int = Field(32, ge=1)
+    tensor_parallel_size: int = Field(1, ge=1)
+    data_parallel_size: int = Field(1, ge=1)
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = Field(16, ge=1)
+    # decoding
+    temperature: float = Field(0.0, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_tokens: int = Field(128, ge=1)
+    seed: int = 0
+    samples: int = Field(1, ge=1)
+    # judging
+    judge: str = "hybrid"
+    # where results go
+    results_dir: str = "results"
+    run_id: str | None = None
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            model=self.model,
+            revision=self.revision,
+            backend=self.backend,
+            dtype=self.dtype,
+            batch_size=self.batch_size,
+            tensor_parallel_size=self.tensor_parallel_size,
+            data_parallel_size=self.data_parallel_size,
+            base_url=self.base_url,
+            api_key_env=self.api_key_env,
+            concurrency=self.concurrency,
+        )
+
+    def sampling(self) -> SamplingParams:
+        try:
+            return SamplingParams(
+                temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed, n=self.samples
+            )
+        except ValidationError as exc:
+            raise ConfigError(_first_error(exc)) from None
+
+    def resolved_run_id(self) -> str:
+        """Same options, same run id: re-running a command resumes its run directory."""
+        if self.run_id:
+            return self.run_id
+        identity = self.model_dump(exclude={"run_id", "results_dir", "batch_size", "concurrency"})
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
+        model = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.model).name if "/" in self.model else self.model)
+        return f"{self.suite}-{model}-{self.condition}-{digest}"
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Options from a YAML/JSON file; a manifest.json is accepted and its ``config`` used."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"--config {path}: cannot read it ({exc.strerror or exc})") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--config {path}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"--config {path}: expected a mapping of option names to values")
+    if "schema_version" in data and isinstance(data.get("config"), dict):
+        data = data["config"]
+    return {k.replace("-", "_"): v for k, v in data.items()}
+
+
+def build_config(model: type[BaseModel], file_values: dict[str, Any], cli_values: dict[str, Any], source: str = "") -> Any:
+    """Merge file and CLI values (CLI wins) into ``model``; errors name the bad option."""
+    merged = {**file_values, **{k: v for k, v in cli_values.items() if v is not None}}
+    try:
+        return model(**merged)
+    except ValidationError as exc:
+        raise ConfigError(_first_error(exc, source)) from None
+
+
+def _first_error(exc: ValidationError, source: str = "") -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ())) or "value"
+    option = "--" + where.replace("_", "-") if where != "value" else "option"
+    got = err.get("input")
+    suffix = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+    return f"{option}: {err['msg']}{suffix}" + (f" [in {source}]" if source else "")

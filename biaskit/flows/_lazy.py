@@ -1,0 +1,45 @@
+"""An engine that loads its model on first use, so a fully resumed stage never loads it."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from biaskit.engines import ChatRequest, Completion, Engine, EngineConfig, EngineInfo, SamplingParams, Score, ScoreRequest, load_engine
+from biaskit.engines.models import resolve_model
+
+
+class LazyEngine:
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = load_engine(self.config)
+        return self._engine
+
+    @property
+    def loaded(self) -> bool:
+        return self._engine is not None
+
+    def info(self) -> EngineInfo:
+        if self._engine is not None:
+            return self._engine.info()
+        # Not loaded (everything was resumed): record what can be known without loading it.
+        from biaskit.engines import resolve_backend
+
+        backend = resolve_backend(self.config.backend)
+        path = None if backend == "openai" else resolve_model(self.config.model, self.config.revision).path
+        return EngineInfo(backend=backend, backend_version="not loaded", model=self.config.model, model_path=path)
+
+    def generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion]]:
+        return self.engine.generate(requests, sampling)
+
+    def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
+        return self.engine.score(requests)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None

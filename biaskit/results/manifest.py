@@ -1,0 +1,65 @@
+"""manifest.json: everything needed to know what a run is and to reproduce it.
+
+Schema (version 1):
+- ``schema_version``, ``run_id``, ``status`` ("running" | "complete" | "failed")
+- ``biaskit_version``, ``git_commit`` (of the biaskit checkout, when there is one)
+- ``suite``, ``condition`` ("plain" | "debiased" | "grounded" | ...)
+- ``engine``: backend, backend version, model spec, local path, resolved revision or content hash, dtype
+- ``sampling``: the SamplingParams used for generation (seed included)
+- ``judge``: judge spec and settings, with the sha256 of each judge prompt file used
+- ``prompt_hashes``: sha256 of each data file the suite read
+- ``config``: the fully resolved configuration (CLI + config file); `biaskit eval --config` can replay it
+- ``started_at``, ``finished_at`` (UTC, ISO 8601)
+- ``counts``: per stage, how many records were reused from disk vs produced in this invocation
+  (``counts.responses.reused`` / ``counts.responses.generated``), and totals (items, samples)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+import biaskit
+from biaskit.engines._types import EngineInfo
+
+SCHEMA_VERSION = 1
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    status: Literal["running", "complete", "failed"] = "running"
+    biaskit_version: str = Field(default_factory=lambda: biaskit.__version__)
+    git_commit: str | None = Field(default_factory=lambda: git_commit())
+    suite: str
+    condition: str = "plain"
+    engine: EngineInfo | None = None
+    sampling: dict[str, Any] = Field(default_factory=dict)
+    judge: dict[str, Any] | None = None
+    prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    started_at: str
+    finished_at: str | None = None
+    counts: dict[str, Any] = Field(default_factory=dict)
+
+
+def git_commit() -> str | None:
+    """The commit of the biaskit source tree this code runs from, or None for an installed wheel."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
