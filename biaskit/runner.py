@@ -41,9 +41,18 @@ def open_run(config: EvalConfig, data_files: Sequence[Path]) -> tuple[RunDir, Ma
             started_at=now_iso(),
             config=resolved,
             sampling=config.sampling().model_dump(mode="json"),
-            prompt_hashes={p.name if len(data_files) < 2 else str(p): file_sha256(p) for p in data_files},
+            prompt_hashes={_short(p): file_sha256(p) for p in data_files},
         )
     return run, manifest
+
+
+def _short(path: Path) -> str:
+    """A data file's name relative to its data folder, for readable manifests."""
+    parts = path.parts
+    for anchor in ("clear-bias", "nbls"):
+        if anchor in parts:
+            return "/".join(parts[parts.index(anchor) :])
+    return path.name
 
 
 def response_key(item_id: str, sample: int) -> str:

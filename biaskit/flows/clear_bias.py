@@ -18,7 +18,7 @@ def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
     items = suite.load_prompts(root, tasks=config.tasks, categories=config.categories or None)
     if config.limit:
         items = items[: config.limit]
-    run_dir, manifest = open_run(config, suite.data_files(root))
+    run_dir, manifest = open_run(config, suite.data_files(root, tasks=config.tasks))
     run_dir.write_manifest(manifest)
     engine = LazyEngine(config.engine_config())
     try:

@@ -138,10 +138,15 @@ def load_prompts(
     return items
 
 
-def data_files(root: Path | None = None) -> list[Path]:
-    """Every CSV file of the tree, for the manifest's prompt hashes."""
+def data_files(root: Path | None = None, tasks: Sequence[str] = TASKS, attacks: Sequence[str] = (BASE,)) -> list[Path]:
+    """The CSV files a selection reads, for the manifest's prompt hashes."""
     root = Path(root) if root is not None else default_data_dir()
-    return sorted(root.rglob("*.csv"))
+    return [
+        csv_files(root, task, attack, variant)  # type: ignore[arg-type]
+        for task in tasks
+        for attack in attacks
+        for variant in ([0] if attack == BASE else [1, 2, 3])
+    ]
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")
