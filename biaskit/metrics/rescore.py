@@ -1,0 +1,53 @@
+"""Rescore a stored table of judged responses: ``biaskit judge score --labels FILE --json``.
+
+The file is CSV (``.csv``) or JSON Lines (``.jsonl``), optionally gzip-compressed (``.gz``), with
+one row per judged response and these columns (names case-insensitive, extra columns ignored):
+
+* ``category``: bias category, e.g. ``GENDER``
+* ``task``: ``CTO`` or ``SC``
+* ``label``: ``S``, ``CS``, ``D``, ``R``, ``M`` or ``unparsed``
+* ``attack`` (optional): ``base`` or empty for base prompts, else the attack name
+* ``variant`` (optional): the attack variant; variants are pooled
+* ``recheck`` (optional): refusal re-check of an ``R`` row, ``R`` or ``M`` (empty if not re-checked)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from biaskit.errors import DataError
+from biaskit.metrics.bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED
+from biaskit.metrics.clear_bias import DEFAULT_TAU
+from biaskit.metrics.report import score_table
+
+
+def read_labels_file(path: str | Path) -> pd.DataFrame:
+    """Read a labels table from CSV or JSONL; ``DataError`` names the file when it cannot."""
+    path = Path(path)
+    suffixes = [s.lower() for s in path.suffixes]
+    kind = suffixes[-2] if suffixes[-1:] == [".gz"] and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
+    if not path.is_file():
+        raise DataError(f"{path}: labels file not found")
+    try:
+        if kind == ".csv":
+            # Read every column as text: a label "NA"-like value must not turn into a missing value.
+            return pd.read_csv(path, dtype=str, keep_default_na=False)
+        if kind in (".jsonl", ".ndjson"):
+            return pd.read_json(path, lines=True, dtype=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read labels table ({exc})") from exc
+    raise DataError(f"{path}: unknown labels file type; expected .csv or .jsonl (optionally .gz)")
+
+
+def score_labels_file(
+    path: str | Path, *, tau: float = DEFAULT_TAU, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """The ``scores.json`` object of a labels file (see ``biaskit.metrics.report``)."""
+    table = read_labels_file(path)
+    try:
+        return score_table(table, tau=tau, n_boot=n_boot, seed=seed, judge={"labels_file": str(path)})
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from exc
