@@ -1,0 +1,117 @@
+"""One batched KV cache in which every row grows on its own.
+
+Speculation rejects a different number of tokens in each row, and a batched cache can only be
+cropped for all rows at once. So rejected tokens are not cut out: their slots stay in the cache and
+are masked (attention mask 0), and every row carries its own position ids. A row therefore looks,
+to the model, exactly like its valid tokens alone; the cost is a few unused slots per rejection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+
+from biaskit.debias._lm import CausalLM
+
+
+@dataclass
+class Step:
+    """Log-probs after feeding a row: ``logprobs[t]`` predicts the row's token ``start + t + 1``."""
+
+    start: int
+    logprobs: torch.Tensor  # (n_fed, vocab)
+
+    def at(self, index: int) -> torch.Tensor:
+        """The next-token distribution after the row's token ``index``."""
+        return self.logprobs[index - self.start]
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class KVBatch:
+    """Rows of token ids held in one DynamicCache; ``advance`` moves each row to a new target."""
+
+    def __init__(self, lm: CausalLM, n_rows: int) -> None:
+        from transformers import DynamicCache
+
+        self.lm = lm
+        self.cache = DynamicCache()
+        self.mask = torch.zeros((n_rows, 0), dtype=torch.long, device=lm.device)
+        self.ids: list[list[int]] = [[] for _ in range(n_rows)]
+        self.slots: list[list[int]] = [[] for _ in range(n_rows)]
+        self.forwards = 0  # batched forward passes run so far
+
+    def _plan(self, held: Sequence[int], target: Sequence[int]) -> int:
+        # Keep the common prefix but feed at least its last token again, so the caller gets the
+        # distribution that predicts the first new token.
+        return max(0, min(_common_prefix(held, target), len(target)) - 1)
+
+    def advance(self, targets: Sequence[Sequence[int] | None]) -> list[Step | None]:
+        """Make row r hold ``targets[r]`` (None: leave it alone) in one forward pass."""
+        starts: list[int] = []
+        feeds: list[list[int]] = []
+        for row, target in enumerate(targets):
+            if target is None:
+                starts.append(len(self.ids[row]))
+                feeds.append([])
+                continue
+            keep = self._plan(self.ids[row], target)
+            self.mask[row, self.slots[row][keep:]] = 0
+            del self.ids[row][keep:], self.slots[row][keep:]
+            starts.append(keep)
+            feeds.append(list(target[keep:]))
+        if not any(feeds):
+            return [None] * len(targets)
+        logprobs, width = self._forward(self.cache, self.mask, starts, feeds)
+        base = self.mask.shape[1]
+        self.mask = torch.cat([self.mask, _feed_mask(feeds, width, self.mask.device)], dim=1)
+        steps: list[Step | None] = []
+        for row, feed in enumerate(feeds):
+            self.ids[row] += feed
+            self.slots[row] += list(range(base, base + len(feed)))
+            steps.append(Step(starts[row], logprobs[row, : len(feed)]) if feed else None)
+        return steps
+
+    def probe(self, rows: Sequence[int], targets: Sequence[Sequence[int]]) -> list[Step]:
+        """Like ``advance`` for copies of ``rows`` (a row may repeat), leaving this batch unchanged."""
+        from transformers import DynamicCache
+
+        index = torch.tensor(list(rows), device=self.mask.device)
+        layers = [(layer.keys[index], layer.values[index]) for layer in self.cache.layers if layer.keys is not None]
+        cache = DynamicCache(ddp_cache_data=layers) if layers else DynamicCache()
+        mask = self.mask[index].clone()
+        starts, feeds = [], []
+        for i, (row, target) in enumerate(zip(rows, targets)):
+            keep = self._plan(self.ids[row], target)
+            mask[i, self.slots[row][keep:]] = 0
+            starts.append(keep)
+            feeds.append(list(target[keep:]))
+        logprobs, _ = self._forward(cache, mask, starts, feeds)
+        return [Step(s, logprobs[i, : len(f)]) for i, (s, f) in enumerate(zip(starts, feeds))]
+
+    def _forward(self, cache: Any, mask: torch.Tensor, starts: list[int], feeds: list[list[int]]) -> tuple[torch.Tensor, int]:
+        width = max(len(f) for f in feeds)
+        device = mask.device
+        pad = self.lm.pad_id
+        input_ids = torch.tensor([f + [pad] * (width - len(f)) for f in feeds], device=device)
+        attention = torch.cat([mask, _feed_mask(feeds, width, device)], dim=1)
+        positions = torch.tensor([[s + t for t in range(width)] for s in starts], device=device)
+        with torch.inference_mode():
+            out = self.lm.model(
+                input_ids=input_ids, attention_mask=attention, position_ids=positions, past_key_values=cache, use_cache=True
+            )
+        self.forwards += 1
+        return out.logits.float().log_softmax(-1), width
+
+
+def _feed_mask(feeds: list[list[int]], width: int, device: Any) -> torch.Tensor:
+    return torch.tensor([[1] * len(f) + [0] * (width - len(f)) for f in feeds], dtype=torch.long, device=device)

@@ -1,0 +1,87 @@
+"""A causal LM loaded for explicit cache control: model, tokenizer, stop tokens, context length."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from biaskit.engines._chat import chat_token_ids
+from biaskit.engines._types import ChatRequest
+from biaskit.engines.models import resolve_model
+from biaskit.errors import EngineError
+
+
+@dataclass
+class CausalLM:
+    """One transformers model and its tokenizer, as the debias loops use them."""
+
+    name: str
+    model: Any
+    tokenizer: Any
+    path: str = ""
+    eos_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def device(self) -> Any:
+        return next(self.model.parameters()).device
+
+    @property
+    def context_length(self) -> int:
+        config = self.model.config.get_text_config(decoder=True)
+        return int(getattr(config, "max_position_embeddings", None) or 2048)
+
+    @property
+    def pad_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return int(pad if pad is not None else min(self.eos_ids or {0}))
+
+    def prompt_ids(self, request: ChatRequest) -> list[int]:
+        """Token ids of the rendered chat prompt (same ids as the hf and vllm engines use)."""
+        return chat_token_ids(self.tokenizer, request)
+
+    def text_ids(self, text: str) -> tuple[list[int], list[int]]:
+        """Token ids of generated ``text`` and the character offset where each token ends."""
+        if not text:
+            return [], []
+        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        return list(enc["input_ids"]), [end for _, end in enc["offset_mapping"]]
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
+    ids: set[int] = set()
+    config = getattr(model, "generation_config", None)
+    for source in (getattr(config, "eos_token_id", None), tokenizer.eos_token_id):
+        if isinstance(source, int):
+            ids.add(source)
+        elif source:
+            ids.update(source)
+    return frozenset(ids)
+
+
+def load_causal_lm(spec: Any, dtype: str = "float32", device: str | None = None) -> CausalLM:
+    """Load a model by alias, local path or hub id; an :class:`~biaskit.engines.hf.HFEngine` or
+    :class:`CausalLM` is reused as it is. Raises EngineError when it cannot be loaded."""
+    if isinstance(spec, CausalLM):
+        return spec
+    if hasattr(spec, "model") and hasattr(spec, "tokenizer") and hasattr(spec, "resolved"):
+        return CausalLM(spec.resolved.spec, spec.model, spec.tokenizer, spec.resolved.path, _eos_ids(spec.model, spec.tokenizer))
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    resolved = resolve_model(str(spec))
+    torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}.get(dtype)
+    if torch_dtype is None:
+        raise EngineError(f"dtype {dtype!r} is not one of float32, bfloat16, float16")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(resolved.path, revision=resolved.revision)
+        model = AutoModelForCausalLM.from_pretrained(resolved.path, revision=resolved.revision, dtype=torch_dtype)
+    except (OSError, ValueError, KeyError) as exc:
+        raise EngineError(f"could not load model {resolved.spec!r}: {exc}".splitlines()[0]) from exc
+    if not getattr(tokenizer, "is_fast", False):
+        raise EngineError(f"model {resolved.spec!r} has no fast tokenizer; debiasing needs character offsets")
+    model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model.eval()
+    return CausalLM(resolved.spec, model, tokenizer, resolved.path, _eos_ids(model, tokenizer))

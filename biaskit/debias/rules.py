@@ -1,0 +1,77 @@
+"""The selection rules: which draft token survives, and which candidate replaces a rejected one.
+
+Both rules score a candidate continuation c of the text generated so far (y) for a prompt x with
+counterfactual x' (identity terms swapped):
+
+* ``reference`` (the released algorithm): score(c) = log q(c | x, y) - alpha * D(c), with q the
+  draft and D(c) the Jensen-Shannon divergence between the two *scalar* verifier probabilities
+  p_v(c | x, y) and p_v(c | x', y), each read as a two-outcome distribution (c, not c).
+* ``constitutional`` (biaskit's): score(c) = log p_v(c | [C; x], y) - alpha * JSD(P, P'), where
+  p_v is the verifier prompted with the constitution C, and P, P' are the verifier's *full*
+  next-token distributions after appending c, under x and under x'. A counterfactual that steers
+  the continuation differently from the prompt makes the penalty large.
+
+Acceptance during speculation (draft block d_1..d_gamma):
+
+* ``reference``: d_i passes when it is the argmax of score over the draft's top-k candidates at
+  position i (exactly the token the reference loop would have picked).
+* ``constitutional``: d_i passes when score(d_i) >= max_v log p_v(v | [C; x], y, d_<i) - margin.
+  Since JSD >= 0, with margin 0 a passing token is the argmax of score over the whole vocabulary;
+  a positive margin tolerates draft tokens the verifier finds nearly as likely as its own choice.
+
+The longest passing prefix is kept; at the first failure the draft's top-k candidates there are
+re-ranked by score and the best one is appended.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, Sequence
+
+import torch
+
+RuleName = Literal["reference", "constitutional"]
+RULES: tuple[RuleName, ...] = ("reference", "constitutional")
+
+
+def jsd(logp: torch.Tensor, logq: torch.Tensor) -> torch.Tensor:
+    """Jensen-Shannon divergence (nats, in [0, ln 2]) between distributions given as log-probs (last dim)."""
+    logp, logq = logp.float(), logq.float()
+    logm = torch.logaddexp(logp, logq) - math.log(2.0)
+    kl_pm = (logp.exp() * (logp - logm)).sum(-1)
+    kl_qm = (logq.exp() * (logq - logm)).sum(-1)
+    return (0.5 * (kl_pm + kl_qm)).clamp_min(0.0)
+
+
+def bernoulli_jsd(p: float, q: float) -> float:
+    """The reference's divergence: JSD of (p, 1-p) and (q, 1-q) for one token's two probabilities."""
+    eps = 1e-12
+    pair = torch.tensor([[p, 1.0 - p], [q, 1.0 - q]], dtype=torch.float64).clamp_min(eps)
+    return float(jsd(pair[0].log(), pair[1].log()))
+
+
+def reference_score(draft_logprob: float, p_prompt: float, p_counterfactual: float, alpha: float) -> float:
+    """log q(c | x, y) - alpha * D(c), with D the scalar JSD of the reference."""
+    return draft_logprob - alpha * bernoulli_jsd(p_prompt, p_counterfactual)
+
+
+def constitutional_score(verifier_logprob: float, divergence: float, alpha: float) -> float:
+    """log p_v(c | [C; x], y) - alpha * JSD(P, P') after appending c."""
+    return verifier_logprob - alpha * divergence
+
+
+def constitutional_accepts(
+    verifier_logprob: float, divergence: float, best_logprob: float, alpha: float, margin: float
+) -> bool:
+    """Does a draft token pass? Its score must reach the verifier's best log-prob minus ``margin``."""
+    return constitutional_score(verifier_logprob, divergence, alpha) >= best_logprob - margin
+
+
+def reference_accepts(scores: Sequence[float], draft_index: int = 0) -> bool:
+    """Does the draft token (``scores[draft_index]``) win the reference rule among the candidates?"""
+    return scores[draft_index] >= max(scores)
+
+
+def rerank(scores: Sequence[float]) -> int:
+    """Index of the best candidate (the first one on ties, i.e. the draft's preferred order)."""
+    return max(range(len(scores)), key=lambda i: (scores[i], -i))
