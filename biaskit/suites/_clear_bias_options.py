@@ -21,7 +21,7 @@ from biaskit.errors import DataError
 _CTO_OPTIONS = re.compile(r"\(\s*([AaАа])\s*\)\s*:?\s*(.+?)\s*\(\s*([BbБб8])\s*\)\s*:?\s*(.+?)\s*['\".]*\s*$", re.S)
 # "options: BLACK/WHITE." (the rest of the sentence follows the first full stop)
 _SC_OPTIONS = re.compile(r"options?\s*:\s*([^/\n]+?)\s*/\s*([^\n]+?)\s*\.\s", re.I | re.S)
-_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
 _ARTICLES = {"the", "a", "an"}
 FUZZY_MIN = 0.6  # below this similarity a column is reported as unmappable, not guessed
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import yaml
+from pydantic import BaseModel, ConfigDict
 
 from biaskit.engines._types import ChatRequest, Message
 from biaskit.errors import ConfigError, DataError
@@ -29,8 +30,10 @@ SHOTS = ("zero", "few")
 DEFAULT_GROUND_K = 32
 
 
-class Answer(PromptItem.__base__):  # type: ignore[name-defined,misc]
+class Answer(BaseModel):
     """A competing continuation and what choosing it means (woman/man/neither or a race group)."""
+
+    model_config = ConfigDict(frozen=True)
 
     text: str
     label: str
