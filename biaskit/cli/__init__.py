@@ -19,7 +19,7 @@ SUBCOMMANDS = ("eval", "judge", "debias", "leaderboard", "models")
 
 def build_parser() -> argparse.ArgumentParser:
     import biaskit
-    from biaskit.cli import _debias, _eval, _judge, _leaderboard, _models
+    from biaskit.cli import _compare, _debias, _eval, _judge, _leaderboard, _models, _report
 
     parser = argparse.ArgumentParser(
         prog="biaskit",
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"biaskit {biaskit.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_eval, _judge, _debias, _leaderboard, _models):
+    for module in (_eval, _judge, _debias, _leaderboard, _report, _compare, _models):
         module.add_parser(sub)
     return parser
 

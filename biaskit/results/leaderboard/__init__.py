@@ -1,0 +1,30 @@
+"""Leaderboards and reports built from a results folder alone.
+
+- :func:`build_leaderboard`: validate every run under ``results/`` and write leaderboard.md/.csv/.json,
+  a static index.html (sortable table, per-model charts) and a page per run.
+- :func:`write_report`: one run's page with PNG plots.
+- :func:`compare_runs`: per-category differences between two runs with paired bootstrap intervals.
+
+Run directories are validated against the schemas in :mod:`.schema`; a broken or unfinished run is
+listed as skipped with its reason and never stops the build.
+"""
+
+from biaskit.results.leaderboard.build import build_leaderboard, write_report
+from biaskit.results.leaderboard.collect import Collection, Row, collect
+from biaskit.results.leaderboard.compare import Comparison, compare_runs
+from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun, NblsScores, Skipped, load_run
+
+__all__ = [
+    "ClearBiasScores",
+    "Collection",
+    "Comparison",
+    "LoadedRun",
+    "NblsScores",
+    "Row",
+    "Skipped",
+    "build_leaderboard",
+    "collect",
+    "compare_runs",
+    "load_run",
+    "write_report",
+]

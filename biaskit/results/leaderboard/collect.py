@@ -1,0 +1,147 @@
+"""From a results folder to leaderboard rows: one row per (model, condition).
+
+A row joins the model's CLEAR-Bias run and its NBLS run under the same condition. When a model
+has several valid runs of one suite and condition, the latest finished one is used and the others
+are listed as superseded. An NBLS run's ``grounded`` block fills the model's grounded row when
+no separate grounded NBLS run exists.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from biaskit.results.leaderboard.schema import (
+    ClearBiasScores,
+    Interval,
+    LoadedRun,
+    NblsGender,
+    NblsScores,
+    Skipped,
+    load_run,
+)
+from biaskit.results.store import MANIFEST
+
+CONDITION_ORDER = {"plain": 0, "debiased": 1, "grounded": 2}
+
+
+@dataclass
+class Row:
+    """One leaderboard line: a model under one condition, with the runs its figures come from."""
+
+    model: str
+    condition: str
+    clear_bias: LoadedRun | None = None
+    nbls: LoadedRun | None = None
+    nbls_from_grounded_block: bool = False
+
+    @property
+    def runs(self) -> list[LoadedRun]:
+        return [r for r in (self.clear_bias, self.nbls) if r is not None]
+
+    @property
+    def cb(self) -> ClearBiasScores | None:
+        return self.clear_bias.scores if self.clear_bias else None  # type: ignore[return-value]
+
+    @property
+    def nbls_gender(self) -> NblsGender | None:
+        if self.nbls is None:
+            return None
+        scores: NblsScores = self.nbls.scores  # type: ignore[assignment]
+        if self.nbls_from_grounded_block:
+            assert scores.grounded is not None
+            return scores.grounded.gender
+        return scores.gender
+
+    def metric(self, name: str) -> Interval | None:
+        """A headline figure by column name (None when the row's runs do not measure it)."""
+        cb, gender = self.cb, self.nbls_gender
+        if name in ("safety", "robustness", "fairness"):
+            return getattr(cb.base.model, name) if cb else None
+        if name in ("safety_after_attacks", "expected_safety_reduction"):
+            return getattr(cb.adversarial, name) if cb and cb.adversarial else None
+        if name == "nbls_mean_abs_gap":
+            return gender.mean_abs_gap if gender else None
+        if name == "nbls_pearson":
+            return gender.pearson if gender else None
+        raise KeyError(name)
+
+    @property
+    def judge(self) -> str:
+        return self.cb.judge.spec if self.cb else ""
+
+    @property
+    def kappa(self) -> float | None:
+        return self.cb.judge.kappa if self.cb else None
+
+    @property
+    def date(self) -> str:
+        return max((r.date for r in self.runs), default="")
+
+    def sort_key(self) -> tuple:
+        safety = self.metric("safety")
+        value = safety.value if safety and safety.value is not None and math.isfinite(safety.value) else None
+        return (value is None, -(value or 0.0), self.model, CONDITION_ORDER.get(self.condition, 9), self.condition)
+
+
+@dataclass
+class Collection:
+    """Everything the writers need: rows sorted by safety, valid runs, skipped and superseded runs."""
+
+    rows: list[Row]
+    runs: list[LoadedRun]
+    skipped: list[Skipped]
+    superseded: list[tuple[str, str]] = field(default_factory=list)  # (run, replaced by)
+
+
+def run_dirs(results_dir: Path) -> list[Path]:
+    """Every folder directly under ``results_dir`` except hidden ones, sorted by name.
+
+    Folders without a manifest are included on purpose: they are reported as skipped rather
+    than silently ignored.
+    """
+    return sorted(p for p in Path(results_dir).iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def collect(results_dir: Path) -> Collection:
+    """Validate every run under ``results_dir`` and group the valid ones into rows."""
+    runs: list[LoadedRun] = []
+    skipped: list[Skipped] = []
+    for path in run_dirs(results_dir):
+        if not (path / MANIFEST).is_file():
+            skipped.append(Skipped(path.name, f"no {MANIFEST} (not a run directory, or the run never started)"))
+            continue
+        loaded = load_run(path)
+        (runs if isinstance(loaded, LoadedRun) else skipped).append(loaded)  # type: ignore[arg-type]
+    return group(runs, skipped)
+
+
+def group(runs: list[LoadedRun], skipped: list[Skipped]) -> Collection:
+    latest: dict[tuple[str, str, str], LoadedRun] = {}
+    superseded: list[tuple[str, str]] = []
+    for run in sorted(runs, key=lambda r: (r.manifest.finished_at or "", r.name)):
+        key = (run.model, run.condition, run.suite)
+        if key in latest:
+            superseded.append((latest[key].name, run.name))
+        latest[key] = run
+    rows: dict[tuple[str, str], Row] = {}
+    for (model, condition, suite), run in sorted(latest.items()):
+        row = rows.setdefault((model, condition), Row(model, condition))
+        if suite == "clear-bias":
+            row.clear_bias = run
+        else:
+            row.nbls = run
+    for (model, condition, suite), run in sorted(latest.items()):
+        scores = run.scores
+        if suite == "nbls" and isinstance(scores, NblsScores) and scores.grounded is not None:
+            row = rows.setdefault((model, "grounded"), Row(model, "grounded"))
+            if row.nbls is None:
+                row.nbls, row.nbls_from_grounded_block = run, True
+    ordered = sorted(rows.values(), key=Row.sort_key)
+    return Collection(
+        rows=ordered,
+        runs=sorted(runs, key=lambda r: r.name),
+        skipped=sorted(skipped, key=lambda s: s.name),
+        superseded=sorted(superseded),
+    )

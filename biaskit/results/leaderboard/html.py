@@ -1,0 +1,82 @@
+"""index.html: the sortable leaderboard, per-model charts, and links to every run's page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable
+
+from biaskit.results.leaderboard import charts, svg
+from biaskit.results.leaderboard.collect import CONDITION_ORDER, Collection, Row
+from biaskit.results.leaderboard.columns import METRICS, number, short, with_interval
+from biaskit.results.leaderboard.page import esc, num_cell, page
+
+OPEN_MODELS = 6  # with few models every chart is shown; with many they fold away under the table
+
+
+def render_index(collection: Collection, run_href: Callable[[str], str], model_anchor: Callable[[str], str]) -> str:
+    """``run_href(run name)`` and ``model_anchor(model)`` give link targets (already safe slugs)."""
+    parts = [
+        "<h1>biaskit leaderboard</h1>",
+        '<p class="muted">CLEAR-Bias safety = mean of robustness and fairness over bias categories (higher is safer). '
+        "NBLS compares the model's share of women per occupation with U.S. labor statistics. Click a column to sort.</p>",
+        _table(collection, run_href, model_anchor),
+        "<h2>Models</h2>",
+    ]
+    by_model: dict[str, list[Row]] = defaultdict(list)
+    for row in collection.rows:
+        by_model[row.model].append(row)
+    for model in sorted(by_model):
+        rows = sorted(by_model[model], key=lambda r: (CONDITION_ORDER.get(r.condition, 9), r.condition))
+        parts.append(_model_section(model, rows, model_anchor, expanded=len(by_model) <= OPEN_MODELS))
+    if collection.skipped:
+        parts.append(f"<h2>Skipped runs ({len(collection.skipped)})</h2><ul>")
+        parts += [f"<li><code>{esc(s.name)}</code>: {esc(s.reason)}</li>" for s in collection.skipped]
+        parts.append("</ul>")
+    if collection.superseded:
+        parts.append("<h2>Superseded runs</h2><ul>")
+        parts += [
+            f'<li><a href="{esc(run_href(old))}">{esc(old)}</a> replaced by <a href="{esc(run_href(new))}">{esc(new)}</a></li>'
+            for old, new in collection.superseded
+        ]
+        parts.append("</ul>")
+    return page("biaskit leaderboard", "\n".join(parts), sortable=True)
+
+
+def _table(collection: Collection, run_href: Callable[[str], str], model_anchor: Callable[[str], str]) -> str:
+    heads = ["#", "Model", "Condition", *[h for _, h, _ in METRICS], "Judge", "Kappa", "Date", "Runs"]
+    out = ['<table class="sortable" id="leaderboard"><thead><tr>', *[f"<th>{esc(h)}</th>" for h in heads], "</tr></thead><tbody>"]
+    for rank, row in enumerate(collection.rows, start=1):
+        cells = [
+            num_cell(rank, str(rank)),
+            f'<td><a href="#{esc(model_anchor(row.model))}">{esc(row.model)}</a></td>',
+            f"<td>{esc(row.condition)}</td>",
+        ]
+        for key, _, has_ci in METRICS:
+            interval = row.metric(key)
+            value = number(interval.value) if interval else None
+            text = with_interval(interval) if has_ci and key == "safety" else short(value)
+            cells.append(num_cell(value, text))
+        kappa = number(row.kappa)
+        links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>' for r in row.runs)
+        cells += [f"<td>{esc(row.judge)}</td>", num_cell(kappa, short(kappa)), f"<td>{esc(row.date)}</td>", f"<td>{links}</td>"]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _model_section(model: str, rows: list[Row], model_anchor: Callable[[str], str], expanded: bool) -> str:
+    clear_bias = [(r.condition, r.clear_bias) for r in rows if r.clear_bias]
+    nbls = [(r.condition, r.nbls, r.nbls_from_grounded_block) for r in rows if r.nbls]
+    drawn = [
+        charts.safety_by_category(clear_bias),  # type: ignore[arg-type]
+        charts.attack_effectiveness(clear_bias),  # type: ignore[arg-type]
+        charts.nbls_scatter(nbls),  # type: ignore[arg-type]
+    ]
+    figures = [svg.render_bar(c) if isinstance(c, charts.BarChart) else svg.render_scatter(c) for c in drawn if c is not None]
+    conditions = ", ".join(r.condition for r in rows)
+    body = "".join(figures) or '<p class="muted">No charts for this model.</p>'
+    state = " open" if expanded else ""
+    return (
+        f'<details id="{esc(model_anchor(model))}"{state}><summary>{esc(model)} <span class="muted">({esc(conditions)})</span></summary>'
+        f'<div class="charts">{body}</div></details>'
+    )

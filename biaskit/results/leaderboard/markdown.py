@@ -1,0 +1,66 @@
+"""leaderboard.md: one table, a row per (model, condition), sorted by safety; then skipped runs."""
+
+from __future__ import annotations
+
+from biaskit.results.leaderboard.collect import Collection
+from biaskit.results.leaderboard.columns import short, with_interval
+
+
+def cell(text: str) -> str:
+    """Table-safe text: model names and reasons come from run files and may hold anything."""
+    text = " ".join(str(text).split())
+    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("`", "\\`")):
+        text = text.replace(raw, safe)
+    return text
+
+
+HEADER = [
+    "#", "Model", "Condition", "Safety [95% CI]", "Robustness", "Fairness", "Safety after attacks",
+    "Expected safety reduction", "NBLS mean \\|gap\\|", "NBLS Pearson r", "Judge (kappa)", "Date",
+]
+
+
+def render_markdown(collection: Collection) -> str:
+    lines = [
+        "# biaskit leaderboard",
+        "",
+        "Safety, robustness and fairness are CLEAR-Bias scores on the base prompts (higher is safer);",
+        "the NBLS columns compare the model's share of women per occupation with U.S. labor statistics",
+        "(lower gap and higher correlation are closer to the statistics).",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "|".join("---:" if h in ("#",) else "---" for h in HEADER) + "|",
+    ]
+    for rank, row in enumerate(collection.rows, start=1):
+        kappa = short(row.kappa)
+        judge = f"{row.judge} ({kappa})" if row.judge and kappa else row.judge
+        cells = [
+            str(rank),
+            cell(row.model),
+            cell(row.condition),
+            with_interval(row.metric("safety")),
+            short(_value(row, "robustness")),
+            short(_value(row, "fairness")),
+            with_interval(row.metric("safety_after_attacks")),
+            with_interval(row.metric("expected_safety_reduction")),
+            with_interval(row.metric("nbls_mean_abs_gap")),
+            short(_value(row, "nbls_pearson")),
+            cell(judge),
+            row.date,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    if not collection.rows:
+        lines.append("")
+        lines.append("No valid runs.")
+    if collection.skipped:
+        lines += ["", f"## Skipped runs ({len(collection.skipped)})", ""]
+        lines += [f"- `{cell(s.name)}`: {cell(s.reason)}" for s in collection.skipped]
+    if collection.superseded:
+        lines += ["", "## Superseded runs", ""]
+        lines += [f"- `{cell(old)}`: replaced by the later run `{cell(new)}`" for old, new in collection.superseded]
+    return "\n".join(lines) + "\n"
+
+
+def _value(row, key: str) -> float | None:
+    interval = row.metric(key)
+    return interval.value if interval else None

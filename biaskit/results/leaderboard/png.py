@@ -1,0 +1,65 @@
+"""PNG files of the chart records (matplotlib), for slides and papers: ``biaskit report`` writes
+them beside the run page, ``biaskit leaderboard --png`` for every run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from biaskit.results.leaderboard.charts import BarChart, ScatterChart
+from biaskit.results.leaderboard.svg import PALETTE
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never open a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plain(text: str) -> str:
+    """Labels come from run files: keep matplotlib from reading ``$...$`` as math."""
+    return text.replace("$", r"\$")
+
+
+def write_bar(chart: BarChart, path: Path) -> None:
+    plt = _pyplot()
+    n = max(1, len(chart.series))
+    height = 1.0 + 0.22 * n * len(chart.labels) + 0.3
+    fig, ax = plt.subplots(figsize=(7, max(2.5, height)), dpi=100)
+    step = 0.8 / n
+    for i, series in enumerate(chart.series):
+        ys = [g + (i - (n - 1) / 2) * step for g in range(len(chart.labels))]
+        vals = [v if v is not None else 0.0 for v in series.values]
+        ax.barh(ys, vals, height=step * 0.9, color=PALETTE[i % len(PALETTE)], label=_plain(series.name))
+    ax.set_yticks(range(len(chart.labels)), [_plain(label) for label in chart.labels])
+    ax.invert_yaxis()
+    ax.set_xlim(chart.lo, chart.hi)
+    if chart.reference is not None:
+        ax.axvline(chart.reference, color="#c0392b", linestyle="--", linewidth=1, label=_plain(chart.reference_label) or None)
+    ax.set_title(chart.title)
+    ax.legend(loc="lower right", fontsize=8)
+    _save(fig, path)
+
+
+def write_scatter(chart: ScatterChart, path: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    for i, series in enumerate(chart.series):
+        ax.scatter([p[0] for p in series.points], [p[1] for p in series.points], s=12, alpha=0.7, color=PALETTE[i % len(PALETTE)], label=_plain(series.name))
+    ax.plot([0, chart.hi], [0, chart.hi], color="#c0392b", linestyle="--", linewidth=1)
+    ax.set_xlim(0, chart.hi)
+    ax.set_ylim(0, chart.hi)
+    ax.set_xlabel(chart.x_label)
+    ax.set_ylabel(chart.y_label)
+    ax.set_title(chart.title)
+    ax.legend(loc="upper left", fontsize=8)
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, format="png", metadata={"Software": None})  # no version stamp: same data, same bytes
+    _pyplot().close(fig)

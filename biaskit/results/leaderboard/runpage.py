@@ -1,0 +1,158 @@
+"""The page of one run: what ran, its scores and charts, and sample responses with judge labels."""
+
+from __future__ import annotations
+
+from biaskit.errors import BiaskitError
+from biaskit.results.leaderboard import charts, svg
+from biaskit.results.leaderboard.charts import OCCUPATIONS, read_occupations
+from biaskit.results.leaderboard.columns import number, short, with_interval
+from biaskit.results.leaderboard.page import esc, num_cell, page
+from biaskit.results.leaderboard.samples import pick_samples, read_labeled
+from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
+
+RESPONSE_CHARS = 2000
+
+
+def run_charts(run: LoadedRun) -> list[tuple[str, charts.BarChart | charts.ScatterChart]]:
+    """The charts of one run with a file-name stem each, in page order (PNG export draws the same)."""
+    one = [(run.condition, run)]
+    found = [
+        ("safety-by-category", charts.safety_by_category(one)),
+        ("attack-effectiveness", charts.attack_effectiveness(one)),
+        ("occupations", charts.nbls_scatter([(run.condition, run, False)])),
+    ]
+    if isinstance(run.scores, NblsScores) and run.scores.grounded is not None:
+        found.append(("occupations-grounded", charts.nbls_scatter([(run.condition, run, False), ("grounded", run, True)])))
+    return [(name, c) for name, c in found if c is not None]
+
+
+def render_run_page(run: LoadedRun, index_href: str | None = None) -> str:
+    parts = []
+    if index_href:
+        parts.append(f'<p><a href="{esc(index_href)}">&larr; leaderboard</a></p>')
+    parts.append(f"<h1>{esc(run.name)}</h1>")
+    parts.append(_summary(run))
+    if isinstance(run.scores, ClearBiasScores):
+        parts.append(_clear_bias(run.scores))
+    else:
+        parts.append(_nbls(run))
+    parts.append('<div class="charts">')
+    for _, chart in run_charts(run):
+        parts.append(svg.render_bar(chart) if isinstance(chart, charts.BarChart) else svg.render_scatter(chart))
+    parts.append("</div>")
+    parts.append(_samples(run))
+    return page(f"biaskit run {run.name}", "\n".join(parts), sortable=True)
+
+
+def _summary(run: LoadedRun) -> str:
+    m = run.manifest
+    engine = m.engine
+    judge = run.scores.judge if isinstance(run.scores, ClearBiasScores) else None
+    facts = [
+        ("run id", m.run_id),
+        ("suite", m.suite),
+        ("condition", m.condition),
+        ("model", engine.model if engine else ""),
+        ("backend", f"{engine.backend} {engine.backend_version}" if engine else ""),
+        ("revision", engine.revision if engine else ""),
+        ("dtype", engine.dtype if engine else ""),
+        ("judge", f"{judge.spec} (kappa {short(judge.kappa) or 'unknown'})" if judge else ""),
+        ("started", m.started_at),
+        ("finished", m.finished_at),
+        ("biaskit", f"{m.biaskit_version} {m.git_commit or ''}"),
+    ]
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts if v)
+    return f'<table class="summary">{rows}</table>'
+
+
+def _ci_cell(interval: Interval | None) -> str:
+    return num_cell(number(interval.value) if interval else None, with_interval(interval))
+
+
+def _clear_bias(scores: ClearBiasScores) -> str:
+    model = scores.base.model
+    out = [
+        "<h2>CLEAR-Bias, base prompts</h2>",
+        f"<p>Safety {esc(with_interval(model.safety))}, robustness {esc(with_interval(model.robustness))}, "
+        f"fairness {esc(with_interval(model.fairness))}; n = {model.n}, unparsed = {model.unparsed}; "
+        f"a category is safe when safety &ge; {scores.tau:g}.</p>",
+        '<table class="sortable"><thead><tr><th>Category</th><th>Safety</th><th>Robustness</th><th>Fairness</th><th>n</th><th>Safe</th></tr></thead><tbody>',
+    ]
+    for name in sorted(scores.base.categories):
+        c = scores.base.categories[name]
+        out.append(
+            f"<tr><td>{esc(name)}</td>{_ci_cell(c.safety)}{_ci_cell(c.robustness)}{_ci_cell(c.fairness)}"
+            f"{num_cell(c.n, str(c.n))}<td>{'yes' if c.safe else 'no'}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    adv = scores.adversarial
+    if adv is not None:
+        out.append("<h2>Adversarial phase</h2>")
+        out.append(
+            f"<p>Attacked categories: {esc(', '.join(sorted(adv.attacked_categories)) or 'none')}. "
+            f"Safety after attacks {esc(with_interval(adv.safety_after_attacks))}; expected safety reduction "
+            f"{esc(with_interval(adv.expected_safety_reduction))}; misunderstanding knee {esc(short(adv.knee) or 'none')}.</p>"
+        )
+        out.append('<table class="sortable"><thead><tr><th>Attack</th><th>Effectiveness</th><th>Misunderstanding rate</th><th>Excluded</th></tr></thead><tbody>')
+        for name in sorted(adv.attacks):
+            a = adv.attacks[name]
+            rate = number(a.misunderstanding_rate)
+            out.append(
+                f"<tr><td>{esc(name)}</td>{_ci_cell(a.effectiveness)}{num_cell(rate, short(rate))}<td>{'yes' if a.excluded else 'no'}</td></tr>"
+            )
+        out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _gender_table(title: str, gender: NblsGender) -> str:
+    fields = [("mean |gap|", gender.mean_abs_gap), ("signed gap", gender.signed_gap), ("Pearson r", gender.pearson), ("Spearman rho", gender.spearman)]
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(with_interval(v))}</td></tr>" for k, v in fields if v is not None)
+    return f"<h3>{esc(title)}</h3><table>{cells}</table>"
+
+
+def _nbls(run: LoadedRun) -> str:
+    scores: NblsScores = run.scores  # type: ignore[assignment]
+    out = [
+        "<h2>Occupations vs. U.S. labor statistics (NBLS)</h2>",
+        f"<p>{scores.n_occupations} occupations, read by {esc(scores.method)}.</p>",
+        _gender_table("Share of women", scores.gender),
+    ]
+    if scores.race is not None:
+        out.append(f"<p>Race distribution, Jensen-Shannon divergence: {esc(with_interval(scores.race.jsd))}</p>")
+    if scores.grounded is not None:
+        out.append(_gender_table("Grounded (labor facts in the prompt)", scores.grounded.gender))
+    points = read_occupations(run.path / OCCUPATIONS)
+    if points:
+        worst = sorted(points, key=lambda p: (-abs(p[1] - p[0]), p[2]))[:25]
+        out.append(f"<h3>Largest gaps ({len(worst)} of {len(points)})</h3>")
+        out.append('<table class="sortable"><thead><tr><th>Occupation</th><th>BLS share</th><th>Model share</th><th>Gap</th></tr></thead><tbody>')
+        for x, y, name in worst:
+            out.append(f"<tr><td>{esc(name)}</td>{num_cell(number(x), short(x))}{num_cell(number(y), short(y))}{num_cell(number(y - x), short(y - x))}</tr>")
+        out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _samples(run: LoadedRun) -> str:
+    try:
+        records = read_labeled(run.path)
+    except BiaskitError as exc:
+        return f'<h2>Sample responses</h2><p class="muted">Responses unreadable: {esc(exc)}</p>'
+    if not records:
+        return '<h2>Sample responses</h2><p class="muted">This run has no responses.jsonl.</p>'
+    picked = pick_samples(records)
+    out = [
+        f"<h2>Sample responses ({len(picked)} of {len(records)})</h2>",
+        '<table class="sortable samples"><thead><tr><th>Key</th><th>Category</th><th>Task</th><th>Attack</th>'
+        "<th>Stereotype option</th><th>Label</th><th>Response</th></tr></thead><tbody>",
+    ]
+    for r in picked:
+        text = r.response if len(r.response) <= RESPONSE_CHARS else r.response[:RESPONSE_CHARS] + " [...]"
+        label = f'<span class="label label-{esc(r.label)}">{esc(r.label or "not judged")}</span>'
+        via = f' <span class="muted">({esc(r.path)})</span>' if r.path else ""
+        attack = r.attack if not r.variant or r.is_base else f"{r.attack} #{r.variant}"
+        out.append(
+            f"<tr><td>{esc(r.key)}</td><td>{esc(r.category)}</td><td>{esc(r.task)}</td><td>{esc(attack)}</td>"
+            f'<td>{esc(r.stereotype)}</td><td>{label}{via}</td><td><pre class="response">{esc(text)}</pre></td></tr>'
+        )
+    out.append("</tbody></table>")
+    return "\n".join(out)
