@@ -114,9 +114,14 @@ class CellCounts:
 
 def cell_counts(table: pd.DataFrame) -> CellCounts:
     """Count outcomes per (attack, task, category) of a table checked by ``labels_table``."""
-    grouped = table.groupby(["attack", "task", "category", "outcome"], sort=True).size()
-    wide = grouped.unstack("outcome", fill_value=0).reindex(columns=list(OUTCOMES), fill_value=0)
-    return CellCounts(tuple(wide.index), wide.to_numpy(dtype=np.int64))
+    keys = list(zip(table["attack"], table["task"], table["category"]))
+    cells = sorted(set(keys))
+    # Plain dict look-ups: this runs once per bootstrap replicate in ``paired_bootstrap``.
+    cell_position = {cell: i for i, cell in enumerate(cells)}
+    outcome_position = {outcome: i for i, outcome in enumerate(OUTCOMES)}
+    values = np.zeros((len(cells), len(OUTCOMES)), dtype=np.int64)
+    np.add.at(values, ([cell_position[k] for k in keys], [outcome_position[o] for o in table["outcome"]]), 1)
+    return CellCounts(tuple(cells), values)
 
 
 def judged(counts: np.ndarray) -> np.ndarray:
@@ -173,9 +178,13 @@ def model_score(counts: np.ndarray, cells: CellCounts, score: str, attack: str =
 
 
 def model_safety(table: pd.DataFrame) -> float:
-    """Base-phase model safety of a raw labels table: a ready statistic for ``paired_bootstrap``."""
-    checked = labels_table(table)
+    """Base-phase model safety of a labels table: a ready statistic for ``paired_bootstrap``.
+
+    A table already returned by ``labels_table`` (it has the ``outcome`` column) is used as is,
+    which keeps bootstrap loops fast; any other table is checked first.
+    """
+    checked = table if "outcome" in table.columns else labels_table(table)
     cells = cell_counts(checked[checked["attack"] == BASE])
     if not cells.cells:
         return float("nan")
-    return float(model_score(cells.values, cells, "safety"))
+    return float(model_score(cells.values, cells, "safety")[()])
