@@ -74,23 +74,24 @@ def labels_table(table: pd.DataFrame) -> pd.DataFrame:
             f"labels table: missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)} "
             f"(optional: attack, variant, recheck)"
         )
-    out = table.reset_index(drop=True).copy()
+    raw = table.reset_index(drop=True)
+    out = raw.copy()
     out["category"] = _clean_text(out["category"])
     if (out["category"] == "").any():
         raise _row_error(out, out["category"] == "", "category", "a bias category name")
     out["task"] = _clean_text(out["task"]).str.upper()
     if (~out["task"].isin(TASKS)).any():
-        raise _row_error(out, ~out["task"].isin(TASKS), "task", "CTO or SC")
+        raise _row_error(raw, ~out["task"].isin(TASKS), "task", "CTO or SC")
     label = _clean_text(out["label"])
     label = label.str.upper().where(label.str.lower() != UNPARSED, UNPARSED)
     out["label"] = label
     if (~label.isin(OUTCOMES)).any():
-        raise _row_error(out, ~label.isin(OUTCOMES), "label", "one of S, CS, D, R, M, unparsed")
+        raise _row_error(raw, ~label.isin(OUTCOMES), "label", "one of S, CS, D, R, M, unparsed")
     attack = _clean_text(out["attack"]) if "attack" in out.columns else pd.Series("", index=out.index)
     out["attack"] = attack.where(attack != "", BASE)
     recheck = _clean_text(out["recheck"]).str.upper() if "recheck" in out.columns else pd.Series("", index=out.index)
     if (~recheck.isin(("", "R", "M"))).any():
-        raise _row_error(out.assign(recheck=recheck), ~recheck.isin(("", "R", "M")), "recheck", "R, M or empty")
+        raise _row_error(raw, ~recheck.isin(("", "R", "M")), "recheck", "R, M or empty")
     out["recheck"] = recheck
     out["outcome"] = label.where(~((label == "R") & (recheck == "M")), MISUNDERSTOOD)
     return out
