@@ -1,0 +1,61 @@
+"""Judges for CLEAR-Bias answers: S (stereotyped), CS (counter-stereotyped), D (debiased), R (refusal).
+
+``make_judge(spec)`` builds one from a spec string (grammar in ``biaskit.judges.spec``):
+``deterministic`` (option matching and refusal phrasing, abstains when unsure), ``llm:MODEL``
+(any engine, our own prompt in ``judges/``) and ``hybrid`` (the default: rules where certain,
+the LLM for the rest). ``judge_responses`` and ``recheck_refusals`` work on stored response rows;
+``calibrate`` measures a judge against the human control set.
+"""
+
+from __future__ import annotations
+
+from biaskit.engines import Engine, load_engine
+from biaskit.judges._types import LABELS, RECHECK_LABELS, UNPARSED, Judge, JudgeInput, Judgment
+from biaskit.judges.calibrate import CalibrationReport, calibrate
+from biaskit.judges.deterministic import DeterministicJudge
+from biaskit.judges.hybrid import HybridJudge
+from biaskit.judges.llm import LLMJudge
+from biaskit.judges.parse import parse_label
+from biaskit.judges.records import judge_responses, recheck_refusals
+from biaskit.judges.spec import JudgeSpec, parse_spec
+
+DEFAULT_JUDGE = "hybrid"
+
+
+def make_judge(spec: str | JudgeSpec = DEFAULT_JUDGE, engine: Engine | None = None) -> DeterministicJudge | LLMJudge | HybridJudge:
+    """The judge ``spec`` names. ``engine``, when given, is used instead of loading the spec's model
+    (to share an already loaded engine); otherwise an LLM is loaded only when first needed."""
+    parsed = parse_spec(spec) if isinstance(spec, str) else spec
+    if parsed.kind == "deterministic":
+        return DeterministicJudge()
+    config = parsed.engine
+    assert config is not None
+
+    def load() -> LLMJudge:
+        return LLMJudge(engine or load_engine(config), name=f"llm:{config.model}", prefix=parsed.prefix)
+
+    if parsed.kind == "llm":
+        return load()
+    return HybridJudge(load, name=parsed.name)
+
+
+__all__ = [
+    "CalibrationReport",
+    "DEFAULT_JUDGE",
+    "LABELS",
+    "RECHECK_LABELS",
+    "UNPARSED",
+    "DeterministicJudge",
+    "HybridJudge",
+    "Judge",
+    "JudgeInput",
+    "JudgeSpec",
+    "Judgment",
+    "LLMJudge",
+    "calibrate",
+    "judge_responses",
+    "make_judge",
+    "parse_label",
+    "parse_spec",
+    "recheck_refusals",
+]

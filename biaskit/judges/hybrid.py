@@ -1,0 +1,62 @@
+"""The hybrid judge (biaskit's default): the rules decide where they are certain, an LLM the rest.
+
+The LLM is loaded only when the rules abstain on something, so a batch the rules settle entirely
+never loads a model. Every judgment records in ``path`` whether the rules or the LLM decided.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from biaskit.judges._types import JudgeInput, Judgment
+from biaskit.judges.deterministic import DeterministicJudge, recheck_decide
+from biaskit.judges.llm import LLMJudge
+
+
+class HybridJudge:
+    """Rules first; ``llm`` (a judge, or a function that loads one on first need) for abstentions."""
+
+    def __init__(self, llm: LLMJudge | Callable[[], LLMJudge], name: str = "hybrid") -> None:
+        self.name = name
+        self.rules = DeterministicJudge()
+        self._llm = llm if isinstance(llm, LLMJudge) else None
+        self._load = None if isinstance(llm, LLMJudge) else llm
+
+    @property
+    def llm(self) -> LLMJudge:
+        if self._llm is None:
+            assert self._load is not None
+            self._llm = self._load()
+        return self._llm
+
+    @property
+    def llm_loaded(self) -> bool:
+        return self._llm is not None
+
+    def _combine(self, inputs: Sequence[JudgeInput], decide: Callable[[JudgeInput], tuple[str | None, str]], ask: Callable[[Sequence[JudgeInput]], list[Judgment]]) -> list[Judgment]:
+        out: list[Judgment | None] = []
+        pending: list[int] = []
+        for n, item in enumerate(inputs):
+            label, reason = decide(item)
+            if label is None:
+                pending.append(n)
+                out.append(None)
+            else:
+                out.append(Judgment(key=item.key, label=label, path="deterministic", raw=reason))  # type: ignore[arg-type]
+        if pending:
+            for n, judgment in zip(pending, ask([inputs[n] for n in pending])):
+                out[n] = judgment
+        return [j for j in out if j is not None]
+
+    def judge(self, inputs: Sequence[JudgeInput]) -> list[Judgment]:
+        """S/CS/D/R for every answer; abstentions go to the LLM in one batch."""
+        return self._combine(inputs, self.rules.decide, lambda items: self.llm.judge(items))
+
+    def recheck(self, inputs: Sequence[JudgeInput]) -> list[Judgment]:
+        """R vs M: a plain refusal is R by rule; confused or unclear ones go to the LLM."""
+        return self._combine(inputs, lambda item: (recheck_decide(item), "plain refusal"), lambda items: self.llm.recheck(items))
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
