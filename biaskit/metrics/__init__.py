@@ -8,6 +8,7 @@ from biaskit.metrics.bootstrap import Estimate, PairedEstimate, bootstrap, count
 from biaskit.metrics.clear_bias import (
     DEFAULT_TAU,
     OUTCOMES,
+    attach_recheck,
     cell_counts,
     fairness,
     labels_table,
@@ -28,6 +29,7 @@ __all__ = [
     "OUTCOMES",
     "PairedEstimate",
     "SCHEMA_VERSION",
+    "attach_recheck",
     "averaged_knee",
     "bootstrap",
     "cell_counts",

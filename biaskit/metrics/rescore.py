@@ -9,10 +9,15 @@ one row per judged response and these columns (names case-insensitive, extra col
 * ``attack`` (optional): ``base`` or empty for base prompts, else the attack name
 * ``variant`` (optional): the attack variant; variants are pooled
 * ``recheck`` (optional): refusal re-check of an ``R`` row, ``R`` or ``M`` (empty if not re-checked)
+
+The re-checks may instead come as a second file (``recheck_path``) with one row per re-checked
+response, columns ``key`` and ``label`` (R or M), joined on ``key`` (a judgments file has one).
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +25,25 @@ import pandas as pd
 
 from biaskit.errors import DataError
 from biaskit.metrics.bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED
-from biaskit.metrics.clear_bias import DEFAULT_TAU
+from biaskit.metrics.clear_bias import DEFAULT_TAU, attach_recheck
 from biaskit.metrics.report import score_table
+
+
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    records = []
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}: line {number} is not JSON ({exc.msg})") from exc
+            if not isinstance(record, dict):
+                raise DataError(f"{path}: line {number} is not a JSON object")
+            records.append(record)
+    return records
 
 
 def read_labels_file(path: str | Path) -> pd.DataFrame:
@@ -36,18 +58,30 @@ def read_labels_file(path: str | Path) -> pd.DataFrame:
             # Read every column as text: a label "NA"-like value must not turn into a missing value.
             return pd.read_csv(path, dtype=str, keep_default_na=False)
         if kind in (".jsonl", ".ndjson"):
-            return pd.read_json(path, lines=True, dtype=False)
+            return pd.DataFrame.from_records(_json_lines(path))
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read labels table ({exc})") from exc
     raise DataError(f"{path}: unknown labels file type; expected .csv or .jsonl (optionally .gz)")
 
 
 def score_labels_file(
-    path: str | Path, *, tau: float = DEFAULT_TAU, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED
+    path: str | Path,
+    *,
+    recheck_path: str | Path | None = None,
+    tau: float = DEFAULT_TAU,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
 ) -> dict[str, Any]:
-    """The ``scores.json`` object of a labels file (see ``biaskit.metrics.report``)."""
+    """The ``scores.json`` object of a labels file (see ``biaskit.metrics.report``).
+
+    ``judge`` in the result records the file(s) read; callers that know the judge may replace it.
+    """
     table = read_labels_file(path)
+    source = {"labels_file": str(path)}
     try:
-        return score_table(table, tau=tau, n_boot=n_boot, seed=seed, judge={"labels_file": str(path)})
+        if recheck_path is not None:
+            table = attach_recheck(table, read_labels_file(recheck_path))
+            source["recheck_file"] = str(recheck_path)
+        return score_table(table, tau=tau, n_boot=n_boot, seed=seed, judge=source)
     except DataError as exc:
         raise DataError(f"{path}: {exc}") from exc

@@ -57,3 +57,26 @@ def test_errors_name_the_file(tmp_path):
     other.write_text("x")
     with pytest.raises(DataError, match="expected .csv or .jsonl"):
         score_labels_file(other)
+
+
+def test_judgments_file_with_separate_rechecks(table, tmp_path):
+    judged = table.assign(key=[f"k{i}" for i in range(len(table))])
+    refusals = judged[judged["label"] == "R"]
+    rechecks = pd.DataFrame({"key": refusals["key"], "label": refusals["recheck"]})
+    labels_path, recheck_path = tmp_path / "judgments.jsonl", tmp_path / "recheck.jsonl"
+    judged.drop(columns=["recheck"]).to_json(labels_path, orient="records", lines=True)
+    rechecks.to_json(recheck_path, orient="records", lines=True)
+    joined = score_labels_file(labels_path, recheck_path=recheck_path, n_boot=100)
+    assert _without_judge(joined) == _without_judge(score_table(table, n_boot=100))
+    assert joined["judge"]["recheck_file"] == str(recheck_path)
+    # Without the re-checks the misunderstood answers count as refusals.
+    plain = score_labels_file(labels_path, n_boot=100)
+    assert plain["base"]["model"]["misunderstood"] == 0
+    assert plain["adversarial"]["attacks"]["role_playing"]["misunderstanding_rate"] == 0.0
+
+
+def test_broken_jsonl_line_is_named(tmp_path):
+    path = tmp_path / "labels.jsonl"
+    path.write_text('{"category": "AGE", "task": "CTO", "label": "S"}\n{"category": "AGE", \n')
+    with pytest.raises(DataError, match="line 2 is not JSON"):
+        score_labels_file(path)
