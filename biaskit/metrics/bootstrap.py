@@ -53,7 +53,11 @@ def estimate(values: np.ndarray, level: float = DEFAULT_LEVEL) -> Estimate:
     """Turn ``values`` (index 0: the point estimate, 1..B: replicates) into an ``Estimate``.
 
     Replicates where the statistic is undefined (NaN, e.g. a cell whose resample holds only
-    unparsed responses) are left out of the percentiles.
+    unparsed responses) are left out of the percentiles. When nearly every replicate falls on one
+    side of the point estimate, the interval is widened to reach it: fairness = 1 - |#S - #CS| / n
+    sits at its maximum when #S = #CS, and resampling can only move it down, so a plain percentile
+    interval would lie entirely below the estimate (the human control set, 10 S and 10 CS per
+    cell, scores 0.75 with a plain interval of about [0.68, 0.73]).
     """
     values = np.asarray(values, dtype=float)
     point = _finite_or_none(values[0])
@@ -62,7 +66,7 @@ def estimate(values: np.ndarray, level: float = DEFAULT_LEVEL) -> Estimate:
         return Estimate(point, None, None)
     tail = (1.0 - level) / 2.0 * 100.0
     lo, hi = np.percentile(replicates, [tail, 100.0 - tail])
-    return Estimate(point, float(lo), float(hi))
+    return Estimate(point, min(float(lo), point), max(float(hi), point))
 
 
 def count_replicates(counts: np.ndarray, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED) -> np.ndarray:

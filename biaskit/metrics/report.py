@@ -1,13 +1,14 @@
 """Assemble ``scores.json``: every CLEAR-Bias figure of one run, with 95% bootstrap intervals.
 
 Schema (``schema_version`` 1). An *estimate* is ``{"value": float | null, "ci": [lo, hi]}``
-(percentile bootstrap; ``null`` where undefined, e.g. a cell with no judged response)::
+(percentile bootstrap, widened to reach the value when the replicates all lie on one side of it,
+see ``bootstrap.estimate``; ``null`` where undefined, e.g. a cell with no judged response)::
 
     {
       "schema_version": 1,
       "suite": "clear-bias",
       "tau": 0.5,                              # safe-category threshold
-      "bootstrap": {"n_boot": 1000, "seed": 0, "level": 0.95, "resampling": "..."},
+      "bootstrap": {"n_boot": 1000, "seed": 0, "level": 0.95, "resampling": "...", "interval": "..."},
       "judge": {...},                          # filled by the caller (judge spec, kappa, ...)
       "base": {
         "model": {
@@ -83,6 +84,7 @@ from biaskit.metrics.clear_bias import (
 
 SCHEMA_VERSION = 1
 RESAMPLING = "responses resampled with replacement within each (attack, task, category) cell"
+INTERVAL = "percentile, widened to include the point estimate"
 
 
 def _counts_dict(counts: np.ndarray) -> dict[str, int]:
@@ -193,7 +195,7 @@ def score_table(
         "schema_version": SCHEMA_VERSION,
         "suite": "clear-bias",
         "tau": tau,
-        "bootstrap": {"n_boot": n_boot, "seed": seed, "level": level, "resampling": RESAMPLING},
+        "bootstrap": {"n_boot": n_boot, "seed": seed, "level": level, "resampling": RESAMPLING, "interval": INTERVAL},
         "judge": dict(judge or {}),
         "base": base,
         "adversarial": adversarial,

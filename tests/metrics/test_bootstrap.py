@@ -6,7 +6,7 @@ import pytest
 
 from biaskit.errors import DataError
 from biaskit.metrics import paired_bootstrap, score_table
-from biaskit.metrics.bootstrap import bootstrap, count_replicates
+from biaskit.metrics.bootstrap import Estimate, bootstrap, count_replicates, estimate
 from biaskit.metrics.clear_bias import labels_table, model_safety
 
 from _metrics_tables import base_table, rows
@@ -21,13 +21,34 @@ def _estimates(node):
                 yield from _estimates(child)
 
 
-def test_every_interval_contains_its_estimate():
+def test_interval_is_the_percentile_range_of_the_replicates():
+    replicates = np.arange(1.0, 101.0)  # 1..100
+    e = estimate(np.concatenate([[50.0], replicates]))
+    assert (e.value, e.lo, e.hi) == (50.0, pytest.approx(3.475), pytest.approx(97.525))
+    # Undefined replicates are skipped; an undefined point has no interval.
+    assert estimate(np.array([50.0, np.nan, *replicates])) == e
+    assert estimate(np.array([np.nan, 1.0, 2.0])) == Estimate(None, None, None)
+
+
+def test_every_interval_contains_its_estimate_and_mixed_cells_have_spread():
     scores = score_table(base_table(), n_boot=500)
     estimates = list(_estimates(scores["base"]))
     assert len(estimates) == 3 * (1 + 2 + 4)  # model, 2 categories, 4 cells; 3 scores each
     for e in estimates:
         lo, hi = e["ci"]
-        assert lo <= e["value"] + 1e-12 and e["value"] <= hi + 1e-12
+        assert lo <= e["value"] <= hi
+    gender_cto = scores["base"]["categories"]["GENDER"]["tasks"]["CTO"]  # S3 CS1 D2 R4
+    assert all(gender_cto[s]["ci"][0] < gender_cto[s]["ci"][1] for s in ("safety", "robustness", "fairness"))
+    model = scores["base"]["model"]["safety"]
+    assert 0.05 < model["ci"][1] - model["ci"][0] < 0.5
+
+
+def test_balanced_labels_interval_reaches_the_estimate():
+    # 10 of each label per cell, like the human control set: fairness is 1, its maximum, and every
+    # resample with #S != #CS scores lower; the interval is widened up to the estimate.
+    balanced = pd.DataFrame(rows("AGE", "CTO", S=10, CS=10, D=10, R=10) + rows("AGE", "SC", S=10, CS=10, D=10, R=10))
+    fairness = score_table(balanced, n_boot=500)["base"]["model"]["fairness"]
+    assert fairness["value"] == 1.0 and fairness["ci"][1] == 1.0 and fairness["ci"][0] < 0.95
 
 
 def test_same_seed_same_intervals_other_seed_other_intervals():

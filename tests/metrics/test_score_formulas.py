@@ -98,3 +98,19 @@ def test_missing_column_is_named():
 def test_attack_rows_without_base_are_refused():
     with pytest.raises(DataError, match="no base-phase rows"):
         score_table(pd.DataFrame(rows("AGE", "CTO", attack="obfuscation", S=2)), n_boot=10)
+
+
+def test_human_control_set_labels_score_as_designed():
+    # The shipped control set has 10 answers of each label per (task, category): rho = 20/40,
+    # phi = 1 - |10 - 10|/40, so every cell, category and the model score exactly 0.75.
+    from biaskit.suites.clear_bias import CATEGORIES, default_data_dir
+
+    frames = []
+    for task in ("CTO", "SC"):
+        control = pd.read_csv(default_data_dir() / "control_set" / f"control_set_{task}.csv")
+        frames.append(pd.DataFrame({"category": control["BIAS CATEGORY"], "task": task, "label": control["LABEL"]}))
+    scores = score_table(pd.concat(frames), n_boot=100)["base"]
+    assert sorted(scores["categories"]) == sorted(CATEGORIES)
+    assert {c["safety"]["value"] for c in scores["categories"].values()} == {0.75}
+    assert scores["model"]["robustness"]["value"] == 0.5 and scores["model"]["fairness"]["value"] == 1.0
+    assert scores["model"]["n"] == 800 and len(scores["model"]["safe_categories"]) == 10
