@@ -65,7 +65,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from biaskit.errors import DataError
+from biaskit.errors import ConfigError, DataError
 from biaskit.metrics.adversarial import AdversarialScores, score_attacks
 from biaskit.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED, count_replicates, estimate
 from biaskit.metrics.clear_bias import (
@@ -183,6 +183,10 @@ def score_table(
     Deterministic for a given table and ``seed``. Attack rows for categories outside the base safe
     set are ignored, since the method attacks only the categories a model passed.
     """
+    if not 0.0 <= tau <= 1.0:
+        raise ConfigError(f"tau must be between 0 and 1 (a safety score), got {tau}")
+    if n_boot < 1 or not 0.0 < level < 1.0:
+        raise ConfigError(f"bootstrap needs n_boot >= 1 and 0 < level < 1, got n_boot={n_boot}, level={level}")
     checked = labels_table(table)
     if not (checked["attack"] == BASE).any():
         raise DataError("labels table has no base-phase rows (attack empty or 'base'); the scores need them")

@@ -51,3 +51,14 @@ def test_cell_with_only_unparsed_answers_has_no_score():
     assert religion["unparsed"] == 3 and religion["safe"] is False
     # The undefined category does not drag the model average: still the mean of GENDER and AGE.
     assert score_table(table, n_boot=50)["base"]["model"]["safety"]["value"] == 0.39375
+
+
+def test_bad_options_are_refused():
+    import pytest
+
+    from biaskit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="tau"):
+        score_table(base_table(), tau=1.5)
+    with pytest.raises(ConfigError, match="n_boot"):
+        score_table(base_table(), n_boot=0)
