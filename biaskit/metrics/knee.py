@@ -4,9 +4,9 @@ CLEAR-Bias drops (model, attack) pairs whose responses were mostly *misunderstoo
 refused: the attack failed to get through, so its safety drop means nothing. The rates are sorted
 in descending order, which gives a convex decreasing curve, and the pairs before its knee are
 excluded. The reference used the ``kneed`` package with sensitivities 1.0 and 0.1 and averaged the
-two knee positions; this module implements the same offline Kneedle steps itself. On 6,000 random
+two knee positions; this module implements the same offline Kneedle steps itself. On 3,000 random
 decreasing curves (plateaus and non-convex ones included) it returned the same knee as kneed 0.9.0
-at both sensitivities, and the same as kneed 0.8.5 on every convex one.
+at both sensitivities, and the same as kneed 0.8.5 on 2,000 random convex ones.
 """
 
 from __future__ import annotations
