@@ -68,7 +68,11 @@ def per_label(matrix: np.ndarray) -> dict[str, dict[str, float]]:
 
 
 def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
-    return float(np.mean([v["f1"] for v in per_label(confusion(gold, pred)).values()]))
+    """Mean F1 over the labels that occur in the gold or judged labels."""
+    matrix = confusion(gold, pred)
+    figures = per_label(matrix)
+    present = [label for k, label in enumerate(LABELS) if matrix[k, :].sum() or matrix[:, k].sum()]
+    return float(np.mean([figures[label]["f1"] for label in present])) if present else 0.0
 
 
 class Agreement(BaseModel):
