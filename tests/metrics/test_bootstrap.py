@@ -94,8 +94,8 @@ def _paired_tables():
 
 def test_paired_difference_is_deterministic_and_tighter_than_unpaired():
     before, after = _paired_tables()
-    paired = paired_bootstrap(before, after, model_safety, n_boot=300, seed=0)
-    assert paired == paired_bootstrap(before, after, model_safety, n_boot=300, seed=0)
+    paired = paired_bootstrap(before, after, model_safety, n_boot=200, seed=0)
+    assert paired == paired_bootstrap(before, after, model_safety, n_boot=200, seed=0)
     assert paired.difference.value == pytest.approx(model_safety(after) - model_safety(before))
     assert paired.difference.value > 0
     assert paired.difference.lo <= paired.difference.value <= paired.difference.hi
