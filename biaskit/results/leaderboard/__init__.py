@@ -9,10 +9,20 @@ Run directories are validated against the schemas in :mod:`.schema`; a broken or
 listed as skipped with its reason and never stops the build.
 """
 
+from typing import Any
+
 from biaskit.results.leaderboard.build import build_leaderboard, write_report
 from biaskit.results.leaderboard.collect import Collection, Row, collect
-from biaskit.results.leaderboard.compare import Comparison, compare_runs
 from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun, NblsScores, Skipped, load_run
+
+
+def __getattr__(name: str) -> Any:
+    # compare needs pandas and scipy (seconds to import); the leaderboard build does not.
+    if name in ("Comparison", "compare_runs"):
+        from biaskit.results.leaderboard import compare
+
+        return getattr(compare, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ClearBiasScores",

@@ -48,8 +48,8 @@ def _table(collection: Collection, run_href: Callable[[str], str], model_anchor:
     for rank, row in enumerate(collection.rows, start=1):
         cells = [
             num_cell(rank, str(rank)),
-            f'<td><a href="#{esc(model_anchor(row.model))}">{esc(row.model)}</a></td>',
-            f"<td>{esc(row.condition)}</td>",
+            f'<td class="nowrap"><a href="#{esc(model_anchor(row.model))}">{esc(row.model)}</a></td>',
+            f'<td class="nowrap">{esc(row.condition)}</td>',
         ]
         for key, _, has_ci in METRICS:
             interval = row.metric(key)
@@ -58,7 +58,7 @@ def _table(collection: Collection, run_href: Callable[[str], str], model_anchor:
             cells.append(num_cell(value, text))
         kappa = number(row.kappa)
         links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>' for r in row.runs)
-        cells += [f"<td>{esc(row.judge)}</td>", num_cell(kappa, short(kappa)), f"<td>{esc(row.date)}</td>", f"<td>{links}</td>"]
+        cells += [f"<td>{esc(row.judge)}</td>", num_cell(kappa, short(kappa)), f'<td class="nowrap">{esc(row.date)}</td>', f'<td class="nowrap">{links}</td>']
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)

@@ -51,6 +51,7 @@ body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1400p
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; } h3 { font-size: 1.05rem; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+td.nowrap { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.sortable th { cursor: pointer; background: #f3f5f8; user-select: none; }
 table.sortable th[aria-sort="ascending"]::after { content: " \\25B2"; }

@@ -7,10 +7,11 @@ from biaskit.results.leaderboard import charts, svg
 from biaskit.results.leaderboard.charts import OCCUPATIONS, read_occupations
 from biaskit.results.leaderboard.columns import number, short, with_interval
 from biaskit.results.leaderboard.page import esc, num_cell, page
-from biaskit.results.leaderboard.samples import pick_samples, read_labeled
+from biaskit.results.leaderboard.samples import sample_labeled
 from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
 
 RESPONSE_CHARS = 2000
+READ_AT_MOST = 1000  # responses read per run page (evenly spread); keeps big runs fast
 
 
 def run_charts(run: LoadedRun) -> list[tuple[str, charts.BarChart | charts.ScatterChart]]:
@@ -134,14 +135,15 @@ def _nbls(run: LoadedRun) -> str:
 
 def _samples(run: LoadedRun) -> str:
     try:
-        records = read_labeled(run.path)
+        picked, considered, total = sample_labeled(run.path, at_most=READ_AT_MOST)
     except BiaskitError as exc:
         return f'<h2>Sample responses</h2><p class="muted">Responses unreadable: {esc(exc)}</p>'
-    if not records:
+    if not total:
         return '<h2>Sample responses</h2><p class="muted">This run has no responses.jsonl.</p>'
-    picked = pick_samples(records)
     out = [
-        f"<h2>Sample responses ({len(picked)} of {len(records)})</h2>",
+        f"<h2>Sample responses ({len(picked)} of {total})</h2>",
+        f'<p class="muted">Up to two per label and category (base prompts) and per label and attack'
+        f'{f", drawn from {considered} responses spread evenly over the run" if considered < total else ""}.</p>',
         '<table class="sortable samples"><thead><tr><th>Key</th><th>Category</th><th>Task</th><th>Attack</th>'
         "<th>Stereotype option</th><th>Label</th><th>Response</th></tr></thead><tbody>",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,39 +40,81 @@ def _text(record: dict[str, Any], name: str) -> str:
     return "" if value is None else str(value)
 
 
-def read_labeled(run_dir: Path) -> list[Labeled]:
-    """Responses of ``run_dir`` in key order, each with its judgment. Raises DataError if corrupt."""
+def _lines(path: Path) -> list[bytes]:
+    """The complete, non-blank lines of a JSONL file (a cut last line is left out, as in jsonl.py)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise DataError(f"{path} is unreadable: {exc.strerror or exc}") from exc
+    return [line for line in data[: data.rfind(b"\n") + 1].split(b"\n") if line.strip()]
+
+
+def _parse(path: Path, lines: list[bytes]) -> list[Any]:
+    """Parse many JSONL lines in one call (several times faster than one ``json.loads`` per line)."""
+    try:
+        return json.loads(b"[" + b",".join(lines) + b"]")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        list(read_records(path))  # raises with the number of the bad line
+        raise DataError(f"{path} is not valid JSONL") from None
+
+
+def spread(n: int, k: int | None) -> list[int]:
+    """``k`` indices evenly spread over ``range(n)`` (all of them when ``k`` is None or >= n)."""
+    if k is None or n <= k:
+        return list(range(n))
+    return [i * n // k for i in range(k)]
+
+
+def _labeled(record: dict[str, Any], judgment: dict[str, Any]) -> Labeled:
+    return Labeled(
+        key=str(record["key"]),
+        category=_text(record, "category"),
+        task=_text(record, "task"),
+        attack=_text(record, "attack") or "base",
+        variant=_text(record, "variant"),
+        response=_text(record, "response"),
+        label=_text(judgment, "label"),
+        path=_text(judgment, "path"),
+        recheck=_text(judgment, "recheck"),
+        stereotype=_text(record, "stereotype"),
+    )
+
+
+def _records(run_dir: Path, at_most: int | None) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], int]:
+    """(response, judgment) pairs in key order (judgment {} when missing), and the response count."""
     labels: dict[str, dict[str, Any]] = {}
-    for record in read_records(Path(run_dir) / JUDGMENTS):
+    for record in _parse(run_dir / JUDGMENTS, _lines(run_dir / JUDGMENTS)):
         if isinstance(record, dict) and "key" in record:
             labels[str(record["key"])] = record
-    out = []
-    for record in read_records(Path(run_dir) / RESPONSES):
+    lines = _lines(run_dir / RESPONSES)
+    pairs = []
+    for record in _parse(run_dir / RESPONSES, [lines[i] for i in spread(len(lines), at_most)]):
         if not isinstance(record, dict) or "key" not in record:
-            raise DataError(f"{Path(run_dir) / RESPONSES}: a record has no 'key'")
-        key = str(record["key"])
-        judgment = labels.get(key, {})
-        out.append(
-            Labeled(
-                key=key,
-                category=_text(record, "category"),
-                task=_text(record, "task"),
-                attack=_text(record, "attack") or "base",
-                variant=_text(record, "variant"),
-                response=_text(record, "response"),
-                label=_text(judgment, "label"),
-                path=_text(judgment, "path"),
-                recheck=_text(judgment, "recheck"),
-                stereotype=_text(record, "stereotype"),
-            )
-        )
-    return sorted(out, key=lambda r: r.key)
+            raise DataError(f"{run_dir / RESPONSES}: a record has no 'key'")
+        pairs.append((record, labels.get(str(record["key"]), {})))
+    pairs.sort(key=lambda pair: str(pair[0]["key"]))
+    return pairs, len(lines)
 
 
-def pick_samples(records: list[Labeled], per_group: int = 2, limit: int = 150) -> list[Labeled]:
-    """A small, deterministic sample that shows every (category, label) pair, base prompts first."""
-    groups: dict[tuple[bool, str, str, str], list[Labeled]] = defaultdict(list)
-    for r in records:
-        groups[(not r.is_base, r.attack, r.category, r.label)].append(r)
-    picked = [r for key in sorted(groups) for r in groups[key][:per_group]]
-    return picked[:limit]
+def read_labeled(run_dir: Path) -> list[Labeled]:
+    """Every response of ``run_dir`` in key order, each with its judgment. Raises DataError if corrupt."""
+    return [_labeled(r, j) for r, j in _records(Path(run_dir), None)[0]]
+
+
+def sample_labeled(run_dir: Path, at_most: int, per_group: int = 2, limit: int = 150) -> tuple[list[Labeled], int, int]:
+    """A small, deterministic sample for a run page: up to ``per_group`` responses of each label
+    in each category (base prompts), then of each label under each attack.
+
+    Only ``at_most`` responses, evenly spread over the file, are considered: a full jailbreak run
+    holds thousands. Returns the sample, how many were considered, and how many the run has.
+    """
+    pairs, total = _records(Path(run_dir), at_most)
+    groups: dict[tuple[bool, str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
+    for record, judgment in pairs:
+        attack = _text(record, "attack") or "base"
+        is_base = attack.lower() in BASE_ATTACKS
+        groups[(not is_base, _text(record, "category") if is_base else attack, _text(judgment, "label"))].append((record, judgment))
+    picked = [_labeled(r, j) for key in sorted(groups) for r, j in groups[key][:per_group]]
+    return picked[:limit], len(pairs), total

@@ -55,7 +55,7 @@ def render_bar(chart: BarChart) -> str:
         v = chart.lo + span * k / ticks
         x = sx(v)
         out.append(f'<line x1="{_num(x)}" y1="{top}" x2="{_num(x)}" y2="{bottom}" stroke="#ddd"/>')
-        out.append(f'<text x="{_num(x)}" y="{bottom + 14}" {FONT} text-anchor="middle">{v:.2f}</text>')
+        out.append(f'<text x="{_num(x)}" y="{bottom + 14}" {FONT} text-anchor="middle">{round(v, 3):g}</text>')
     zero = sx(max(chart.lo, 0.0))
     for g, label in enumerate(chart.labels):
         y0 = top + g * group_h
