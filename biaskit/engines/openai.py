@@ -1,0 +1,251 @@
+"""The openai engine: any OpenAI-compatible endpoint (``vllm serve`` replicas, a router, hosted APIs).
+
+Requests run concurrently on an ``AsyncOpenAI`` client inside a private event-loop thread, so the
+engine is called from ordinary synchronous code (and from notebooks that already run a loop).
+Retries are ours, not the client's: timeouts, connection errors, 429 and 5xx are retried with
+exponential backoff and jitter, honouring ``Retry-After``; other errors fail at once.
+
+Two features need a vLLM server, detected from ``/v1/models`` (``owned_by: vllm``):
+``assistant_prefix`` (vLLM's ``continue_final_message``) and :meth:`OpenAIEngine.score`. Scoring
+must condition on the served model's chat template, which a client cannot render in general, so the
+server renders and tokenizes the conversation (``/tokenize``) and returns the prompt log-probabilities
+(``/v1/completions`` with ``echo``). Other servers get an :class:`EngineError` saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import threading
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Sequence, TypeVar
+
+from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
+from biaskit.errors import EngineError
+
+if TYPE_CHECKING:
+    from biaskit.engines import EngineConfig
+
+T = TypeVar("T")
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | None = None) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based): exponential, capped, with jitter.
+
+    Half the ceiling is fixed and half random ("equal jitter"), so parallel requests that failed
+    together do not retry together, yet every retry waits. A server's ``Retry-After`` is a floor.
+    """
+    ceiling = min(cap, base * 2**attempt)
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+    return max(delay, min(cap, retry_after)) if retry_after is not None else delay
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Timeouts, connection errors, rate limits (429) and server errors (5xx) are worth retrying."""
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    return isinstance(exc, openai.APIStatusError) and (exc.status_code == 429 or exc.status_code >= 500)
+
+
+def describe_error(exc: BaseException, base_url: str, timeout: float) -> str:
+    """One line saying what went wrong, without the client's stack of wrapped exceptions."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return f"no answer from {base_url} within {timeout:g} s"
+    if isinstance(exc, openai.APIConnectionError):
+        root: BaseException = exc
+        while root.__cause__ is not None or root.__context__ is not None:
+            root = root.__cause__ or root.__context__  # type: ignore[assignment]
+        reason = str(root).strip().splitlines()[0] if str(root).strip() else type(root).__name__
+        refused = isinstance(root, ConnectionRefusedError) or "refused" in reason.lower()
+        return f"cannot reach {base_url}: {'connection refused' if refused else reason}"
+    if isinstance(exc, openai.APIStatusError):
+        message = exc.message.strip().splitlines()[0] if exc.message else ""
+        return f"{base_url} answered HTTP {exc.status_code}: {message}"
+    return f"request to {base_url} failed: {exc}".splitlines()[0]
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        try:
+            return float(exc.response.headers.get("retry-after", ""))
+        except ValueError:
+            return None
+    return None
+
+
+class OpenAIEngine:
+    """A model behind an OpenAI-compatible HTTP API; ``config.model`` is the served model id."""
+
+    backend = "openai"
+
+    def __init__(self, config: "EngineConfig", *, backoff_base: float = 0.5, backoff_cap: float = 30.0) -> None:
+        import openai
+
+        self.config = config
+        self.base_url = (config.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.model = config.model
+        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="biaskit-openai", daemon=True)
+        self._thread.start()
+        # Local servers accept any key; hosted APIs answer 401, which names the variable to set.
+        key = os.environ.get(config.api_key_env) or "EMPTY"
+        self.client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key, timeout=config.timeout, max_retries=0)
+        self._semaphore: asyncio.Semaphore | None = None
+        try:
+            self.owned_by = self._run(self._probe())
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def is_vllm(self) -> bool:
+        return self.owned_by == "vllm"
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def _call(self, what: str, make: Callable[[], Awaitable[T]], retries: int | None = None) -> T:
+        """``make()`` with at most ``concurrency`` calls in flight, retried on transient failures."""
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.config.concurrency)
+        retries = self.config.max_retries if retries is None else retries
+        for attempt in range(retries + 1):
+            try:
+                async with self._semaphore:
+                    return await make()
+            except Exception as exc:
+                if not is_retryable(exc) or attempt == retries:
+                    reason = describe_error(exc, self.base_url, self.config.timeout)
+                    tries = f" after {attempt + 1} attempts" if attempt else ""
+                    raise EngineError(f"{what} failed{tries}: {reason}") from None
+                await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap, _retry_after(exc)))
+        raise AssertionError("unreachable")
+
+    async def _probe(self) -> str | None:
+        """Check the server answers and serves ``self.model``; return who serves it (``owned_by``)."""
+        import openai
+
+        try:
+            # Not retried: a refused connection at start-up is a wrong URL or a server not started.
+            page = await self.client.models.list()
+        except openai.NotFoundError:  # some compatible servers have no /models
+            return None
+        except openai.OpenAIError as exc:
+            raise EngineError(describe_error(exc, self.base_url, self.config.timeout)) from None
+        served = {m.id: getattr(m, "owned_by", None) for m in page.data}
+        if self.model not in served:
+            names = ", ".join(sorted(served)[:10]) or "nothing"
+            raise EngineError(f"model {self.model!r} is not served by {self.base_url} (it serves: {names}); pass --model with one of these")
+        return served[self.model]
+
+    def info(self) -> EngineInfo:
+        import openai
+
+        return EngineInfo(
+            backend=self.backend,
+            backend_version=openai.__version__,
+            model=self.model,
+            extra={"base_url": self.base_url, "server": self.owned_by, "concurrency": self.config.concurrency},
+        )
+
+    def generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion]]:
+        async def batch() -> list[list[Completion]]:
+            return list(await asyncio.gather(*(self._generate_one(r, sampling) for r in requests)))
+
+        return self._run(batch()) if requests else []
+
+    async def _generate_one(self, request: ChatRequest, sampling: SamplingParams) -> list[Completion]:
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        extra: dict[str, Any] = {"return_token_ids": True} if self.is_vllm else {}
+        if request.assistant_prefix:
+            if not self.is_vllm:
+                raise EngineError(f"an assistant prefix (forced answer start) needs a vLLM server; {self.base_url} is not one")
+            messages.append({"role": "assistant", "content": request.assistant_prefix})
+            extra.update(continue_final_message=True, add_generation_prompt=False)
+        greedy = sampling.temperature == 0.0
+        options: dict[str, Any] = {"n": sampling.n, "temperature": sampling.temperature, "top_p": 1.0 if greedy else sampling.top_p}
+        if sampling.stop:
+            options["stop"] = list(sampling.stop)
+        if sampling.logprobs is not None:
+            options["logprobs"] = True
+            if sampling.logprobs > 0:
+                options["top_logprobs"] = sampling.logprobs
+        response = await self._call(
+            "chat completion",
+            lambda: self.client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=sampling.max_tokens, seed=sampling.seed,
+                extra_body=extra or None, **options,  # fmt: skip
+            ),
+        )
+        return [_completion(choice, sampling) for choice in sorted(response.choices, key=lambda c: c.index)]
+
+    def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
+        if not self.is_vllm:
+            raise EngineError(
+                f"scoring continuations needs a vLLM server (its /tokenize endpoint and prompt log-probabilities); "
+                f"{self.base_url} is not one"
+            )
+
+        async def batch() -> list[Score]:
+            return list(await asyncio.gather(*(self._score_one(r) for r in requests)))
+
+        return self._run(batch()) if requests else []
+
+    async def _score_one(self, request: ScoreRequest) -> Score:
+        messages = [{"role": m.role, "content": m.content} for m in request.context.messages]
+        chat: dict[str, Any] = {"model": self.model, "messages": messages, "add_generation_prompt": True}
+        if request.context.assistant_prefix:
+            messages.append({"role": "assistant", "content": request.context.assistant_prefix})
+            chat.update(add_generation_prompt=False, continue_final_message=True)
+        text = {"model": self.model, "prompt": request.continuation, "add_special_tokens": False}
+        context, target = await asyncio.gather(self._tokenize(chat), self._tokenize(text))
+        response = await self._call(
+            "scoring",
+            lambda: self.client.completions.create(
+                model=self.model, prompt=context + target, max_tokens=0, echo=True, logprobs=0, temperature=0.0
+            ),
+        )
+        logprobs = response.choices[0].logprobs
+        span = slice(len(context), len(context) + len(target))
+        values = [float(v) for v in logprobs.token_logprobs[span]]
+        return Score(logprob=sum(values), token_logprobs=values, tokens=list(logprobs.tokens[span]))
+
+    async def _tokenize(self, body: dict[str, Any]) -> list[int]:
+        # /tokenize sits at the server root, beside /v1.
+        url = self.base_url.removesuffix("/v1") + "/tokenize"
+        answer = await self._call("tokenizing", lambda: self.client.post(url, body=body, cast_to=object))
+        return list(answer["tokens"])  # type: ignore[index]
+
+    def close(self) -> None:
+        """Close the HTTP client and stop the event-loop thread."""
+        if self._loop.is_closed():
+            return
+        if self._loop.is_running():
+            self._run(self.client.close())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+        self._loop.close()
+
+
+def _completion(choice: Any, sampling: SamplingParams) -> Completion:
+    ids = list(getattr(choice, "token_ids", None) or [])
+    # vLLM returns the end-of-sequence token among the ids; the local engines leave it out.
+    if ids and choice.finish_reason == "stop" and not isinstance(getattr(choice, "stop_reason", None), str):
+        ids = ids[:-1]
+    logprobs = top = None
+    if sampling.logprobs is not None and choice.logprobs is not None and choice.logprobs.content is not None:
+        content = choice.logprobs.content[: len(ids)] if ids else choice.logprobs.content
+        logprobs = [item.logprob for item in content]
+        if sampling.logprobs > 0:
+            top = [{alt.token: alt.logprob for alt in item.top_logprobs[: sampling.logprobs]} for item in content]
+    return Completion(
+        text=choice.message.content or "", token_ids=ids, logprobs=logprobs, top_logprobs=top, finish_reason=choice.finish_reason
+    )
