@@ -44,11 +44,11 @@ def render_index(collection: Collection, run_href: Callable[[str], str], model_a
 
 def _table(collection: Collection, run_href: Callable[[str], str], model_anchor: Callable[[str], str]) -> str:
     heads = ["#", "Model", "Condition", *[h for _, h, _ in METRICS], "Judge", "Kappa", "Date", "Runs"]
-    out = ['<table class="sortable" id="leaderboard"><thead><tr>', *[f"<th>{esc(h)}</th>" for h in heads], "</tr></thead><tbody>"]
+    out = ['<div class="scroll"><table class="sortable" id="leaderboard"><thead><tr>', *[f"<th>{esc(h)}</th>" for h in heads], "</tr></thead><tbody>"]
     for rank, row in enumerate(collection.rows, start=1):
         cells = [
             num_cell(rank, str(rank)),
-            f'<td class="nowrap"><a href="#{esc(model_anchor(row.model))}">{esc(row.model)}</a></td>',
+            f'<td class="model"><a href="#{esc(model_anchor(row.model))}">{esc(row.model)}</a></td>',
             f'<td class="nowrap">{esc(row.condition)}</td>',
         ]
         for key, _, has_ci in METRICS:
@@ -60,7 +60,7 @@ def _table(collection: Collection, run_href: Callable[[str], str], model_anchor:
         links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>' for r in row.runs)
         cells += [f"<td>{esc(row.judge)}</td>", num_cell(kappa, short(kappa)), f'<td class="nowrap">{esc(row.date)}</td>', f'<td class="nowrap">{links}</td>']
         out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 

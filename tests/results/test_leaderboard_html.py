@@ -1,0 +1,146 @@
+"""The static site: untrusted run text is inert, and the page works in a real headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from biaskit.results.leaderboard import build_leaderboard
+from biaskit.results.leaderboard.build import slug
+from biaskit.results.leaderboard.synthetic import write_clear_bias_run, write_nbls_run
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+# What a jailbroken model might answer, and a model name chosen by an attacker.
+EVIL_RESPONSE = '<script>window.__pwned = "response"</script><img src=x onerror="window.__pwned=\'img\'"> (A)'
+EVIL_MODEL = '<img src=x onerror="window.__pwned=\'model\'">evil<script>window.__pwned="model-script"</script>'
+EVIL_CATEGORY = '"><svg onload="window.__pwned=\'category\'">'
+
+
+def _plant(run: Path, model: str | None = None) -> None:
+    lines = (run / "responses.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    for record in records[:3]:
+        record["response"] = EVIL_RESPONSE
+        record["category"] = EVIL_CATEGORY
+    (run / "responses.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    if model:
+        manifest = json.loads((run / "manifest.json").read_text())
+        manifest["engine"]["model"] = model
+        (run / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    results = tmp_path_factory.mktemp("results")
+    for i, model in enumerate(["org/alpha", "org/beta", "org/gamma", EVIL_MODEL]):
+        run = write_clear_bias_run(results, f"cb-{i}", model, seed=10 + i, prompts_per_cell=3, n_boot=30)
+        if i == 0:
+            _plant(run)
+    write_nbls_run(results, "nbls-delta", "org/delta", seed=20, n_occupations=10, n_boot=10)
+    out = tmp_path_factory.mktemp("site")
+    build_leaderboard(results, out)
+    return out
+
+
+def _pages(site: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in [site / "index.html", *sorted((site / "runs").glob("*.html"))]}
+
+
+def test_untrusted_text_is_escaped_on_every_page(site) -> None:
+    pages = _pages(site)
+    assert set(pages) == {"index.html", "cb-0.html", "cb-1.html", "cb-2.html", "cb-3.html", "nbls-delta.html"}
+    for name, html in pages.items():
+        for planted in (EVIL_RESPONSE, EVIL_MODEL, EVIL_CATEGORY, "<img", "<svg onload", "onerror=\"window"):
+            assert planted not in html, (name, planted)
+        assert html.count("<script") == 1, name  # only the page's own sorting script
+    assert "&lt;script&gt;window.__pwned = &quot;response&quot;&lt;/script&gt;" in pages["cb-0.html"]
+    assert "&lt;img src=x onerror=" in pages["index.html"]  # the evil model name, shown as text
+    assert "&lt;img src=x onerror=" in pages["cb-3.html"]
+
+
+def test_pages_forbid_foreign_scripts_and_network(site) -> None:
+    html = (site / "index.html").read_text()
+    assert "Content-Security-Policy" in html and "default-src &#x27;none&#x27;" in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in html
+
+
+def _chromium():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not browser or not driver_path:
+        pytest.skip("chromium and chromium-driver are not installed (CI installs them)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--window-size=1400,1000",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = _chromium()
+    yield driver
+    driver.quit()
+
+
+def _errors(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "ERROR")]
+
+
+def _column(driver, header: str) -> list[str]:
+    heads = [th.text.strip() for th in driver.find_elements("css selector", "#leaderboard thead th")]
+    col = next(i for i, h in enumerate(heads) if h.rstrip(" ▲▼") == header)
+    return [row.find_elements("css selector", "td")[col].text for row in driver.find_elements("css selector", "#leaderboard tbody tr")]
+
+
+def test_page_opens_from_disk_and_sorts_in_chromium(site, browser) -> None:
+    browser.get((site / "index.html").as_uri())
+    assert browser.title == "biaskit leaderboard"
+    assert _errors(browser) == []
+    models = _column(browser, "Model")
+    assert len(models) == 5 and EVIL_MODEL in models  # shown as text, never as markup
+    safety = [float(v.split()[0]) if v else None for v in _column(browser, "Safety")]
+    present = [v for v in safety if v is not None]
+    assert present == sorted(present, reverse=True)  # built sorted by safety
+
+    header = next(th for th in browser.find_elements("css selector", "#leaderboard thead th") if th.text.strip() == "Model")
+    header.click()
+    assert _column(browser, "Model") == sorted(models, key=str.lower)
+    header.click()
+    assert _column(browser, "Model") == sorted(models, key=str.lower, reverse=True)
+    robust_header = next(th for th in browser.find_elements("css selector", "#leaderboard thead th") if th.text.strip() == "Robustness")
+    robust_header.click()
+    robustness = [float(v) for v in _column(browser, "Robustness") if v]
+    assert robustness == sorted(robustness)
+    assert _column(browser, "Robustness")[-1] == ""  # the NBLS-only row has none: sorted last
+
+    assert browser.execute_script("return window.__pwned === undefined")
+    assert browser.execute_script("return document.querySelectorAll('img').length") == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "leaderboard-index.png"))
+    assert _errors(browser) == []
+
+
+def test_run_page_with_planted_markup_is_inert_in_chromium(site, browser) -> None:
+    browser.get((site / "runs" / f"{slug('cb-0')}.html").as_uri())
+    cells = [c.text for c in browser.find_elements("css selector", "pre.response")]
+    assert any(EVIL_RESPONSE in text for text in cells)  # the response is shown, as text
+    assert browser.execute_script("return window.__pwned === undefined")
+    assert browser.execute_script("return document.querySelectorAll('img').length + document.scripts.length") == 1
+    assert browser.find_elements("css selector", "svg[onload]") == []
+    browser.save_screenshot(str(ARTIFACTS / "leaderboard-run.png"))
+    assert _errors(browser) == []
