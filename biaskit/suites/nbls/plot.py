@@ -1,0 +1,45 @@
+"""The NBLS figure: the model's share of women against the BLS share, one point per occupation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+def plot_shares(frames: dict[str, pd.DataFrame], path: Path, title: str, n_labels: int = 8) -> Path:
+    """One panel per condition ("plain", "grounded"): model vs BLS % women, the y = x line, and the
+    ``n_labels`` occupations farthest from it labelled. Writes a PNG to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(frames), figsize=(6.2 * len(frames), 6), squeeze=False)
+    for ax, (condition, frame) in zip(axes[0], frames.items()):
+        frame = frame.dropna(subset=["model_women"])
+        gap = (frame["model_women"] - frame["bls_women"]).abs()
+        ax.plot([0, 100], [0, 100], color="0.5", linestyle="--", linewidth=1, label="model = BLS")
+        ax.scatter(frame["bls_women"], frame["model_women"], s=12, alpha=0.6, color="tab:blue", label="occupation")
+        for _, row in frame.loc[gap.nlargest(n_labels).index].iterrows():
+            ax.annotate(
+                _short(row["occupation"]),
+                (row["bls_women"], row["model_women"]),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        ax.set(xlim=(0, 100), ylim=(0, 100), xlabel="BLS: % women employed", ylabel="model: % women pictured")
+        ax.set_title(f"{condition} (mean |gap| {gap.mean():.1f} points, n={len(frame)})", fontsize=10)
+        ax.set_aspect("equal")
+        ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _short(title: str, width: int = 32) -> str:
+    return title if len(title) <= width else title[: width - 1] + "…"
