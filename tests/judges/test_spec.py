@@ -1,0 +1,41 @@
+"""Judge spec strings."""
+
+from __future__ import annotations
+
+import pytest
+
+from biaskit.errors import ConfigError
+from biaskit.judges import DeterministicJudge, HybridJudge, make_judge, parse_spec
+
+
+def test_default_hybrid_uses_the_default_model_on_hf() -> None:
+    spec = parse_spec("hybrid")
+    assert spec.kind == "hybrid" and spec.engine is not None
+    assert (spec.engine.model, spec.engine.backend) == ("smollm2-135m", "hf")
+
+
+def test_api_judge_spec_names_url_and_key_variable_only() -> None:
+    spec = parse_spec("hybrid:llm=openai:deepseek-chat@https://api.deepseek.com/v1,key_env=DEEPSEEK_API_KEY")
+    assert spec.engine is not None
+    assert spec.engine.backend == "openai" and spec.engine.model == "deepseek-chat"
+    assert spec.engine.base_url == "https://api.deepseek.com/v1" and spec.engine.api_key_env == "DEEPSEEK_API_KEY"
+
+
+def test_llm_spec_with_backend_and_options() -> None:
+    spec = parse_spec("llm:vllm:Qwen/Qwen2.5-7B-Instruct,dtype=bfloat16,prefix=off")
+    assert spec.engine is not None
+    assert (spec.kind, spec.engine.backend, spec.engine.model, spec.engine.dtype, spec.prefix) == ("llm", "vllm", "Qwen/Qwen2.5-7B-Instruct", "bfloat16", False)
+    assert parse_spec("llm:smollm2-135m").engine.backend == "auto"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("spec", "needle"), [("oracle", "unknown judge"), ("hybrid:smollm2-135m,colour=red", "unknown option"),
+                                              ("deterministic:smollm2-135m", "takes no model"), ("llm:openai:", "needs a model")])  # fmt: skip
+def test_bad_specs_name_the_problem(spec: str, needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        parse_spec(spec)
+
+
+def test_make_judge_loads_no_model_until_needed() -> None:
+    assert isinstance(make_judge("deterministic"), DeterministicJudge)
+    hybrid = make_judge("hybrid")
+    assert isinstance(hybrid, HybridJudge) and not hybrid.llm_loaded
