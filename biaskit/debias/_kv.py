@@ -50,13 +50,18 @@ class KVBatch:
         self.slots: list[list[int]] = [[] for _ in range(n_rows)]
         self.forwards = 0  # batched forward passes run so far
 
-    def _plan(self, held: Sequence[int], target: Sequence[int]) -> int:
+    def _plan(self, held: Sequence[int], target: Sequence[int], limit: int | None) -> int:
         # Keep the common prefix but feed at least its last token again, so the caller gets the
         # distribution that predicts the first new token.
-        return max(0, min(_common_prefix(held, target), len(target)) - 1)
+        keep = max(0, min(_common_prefix(held, target), len(target)) - 1)
+        return keep if limit is None else max(0, min(keep, limit))
 
-    def advance(self, targets: Sequence[Sequence[int] | None]) -> list[Step | None]:
-        """Make row r hold ``targets[r]`` (None: leave it alone) in one forward pass."""
+    def advance(self, targets: Sequence[Sequence[int] | None], limits: Sequence[int] | None = None) -> list[Step | None]:
+        """Make row r hold ``targets[r]`` (None: leave it alone) in one forward pass.
+
+        ``limits[r]`` caps how many leading tokens may be reused from the cache, so that log-probs
+        come back for every position from there on.
+        """
         starts: list[int] = []
         feeds: list[list[int]] = []
         for row, target in enumerate(targets):
@@ -64,7 +69,7 @@ class KVBatch:
                 starts.append(len(self.ids[row]))
                 feeds.append([])
                 continue
-            keep = self._plan(self.ids[row], target)
+            keep = self._plan(self.ids[row], target, limits[row] if limits else None)
             self.mask[row, self.slots[row][keep:]] = 0
             del self.ids[row][keep:], self.slots[row][keep:]
             starts.append(keep)
@@ -81,7 +86,7 @@ class KVBatch:
             steps.append(Step(starts[row], logprobs[row, : len(feed)]) if feed else None)
         return steps
 
-    def probe(self, rows: Sequence[int], targets: Sequence[Sequence[int]]) -> list[Step]:
+    def probe(self, rows: Sequence[int], targets: Sequence[Sequence[int]], limits: Sequence[int]) -> list[Step]:
         """Like ``advance`` for copies of ``rows`` (a row may repeat), leaving this batch unchanged."""
         from transformers import DynamicCache
 
@@ -91,7 +96,7 @@ class KVBatch:
         mask = self.mask[index].clone()
         starts, feeds = [], []
         for i, (row, target) in enumerate(zip(rows, targets)):
-            keep = self._plan(self.ids[row], target)
+            keep = self._plan(self.ids[row], target, limits[i])
             mask[i, self.slots[row][keep:]] = 0
             starts.append(keep)
             feeds.append(list(target[keep:]))

@@ -58,6 +58,11 @@ def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
             ids.add(source)
         elif source:
             ids.update(source)
+    # Chat models end a turn with their own marker; a turn's end is the end of the answer.
+    for marker in ("<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|endoftext|>"):
+        token_id = tokenizer.convert_tokens_to_ids(marker)
+        if isinstance(token_id, int) and token_id != tokenizer.unk_token_id and token_id >= 0:
+            ids.add(token_id)
     return frozenset(ids)
 
 
