@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -66,19 +68,26 @@ def main() -> int:
         make_runs(work / "results", templates, args.runs)
         print(f"set-up: {args.runs} run directories in {time.perf_counter() - start:.1f} s ({work / 'results'})")
         # The real command in a fresh process, as CI runs it: imports and start-up are counted.
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "biaskit", "leaderboard", str(work / "results"), "--out", str(work / "site"), "--check"],
             capture_output=True, text=True,
         )
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         print(proc.stdout.strip())
         if proc.returncode != 0:
             print(proc.stderr, file=sys.stderr)
             return proc.returncode
         size = sum(p.stat().st_size for p in (work / "site").rglob("*") if p.is_file())
         verdict = "OK" if seconds < 10 else "SLOWER THAN TARGET"
-        print(f"biaskit leaderboard over {args.runs} runs: {seconds:.2f} s wall (target < 10 s: {verdict}); site {size / 1e6:.1f} MB")
+        load = os.getloadavg()[0]
+        print(
+            f"biaskit leaderboard over {args.runs} runs: {seconds:.2f} s wall (target < 10 s: {verdict}), "
+            f"{cpu:.2f} s CPU; load average {load:.1f} on {os.cpu_count()} CPUs; site {size / 1e6:.1f} MB"
+        )
         return 0
     finally:
         if not args.keep:

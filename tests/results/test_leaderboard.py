@@ -180,6 +180,31 @@ def test_report_writes_the_run_page_and_png_plots(results, tmp_path) -> None:
     assert sorted(p.name for p in (tmp_path / "nbls").glob("*.png")) == ["occupations-grounded.png", "occupations.png"]
 
 
+def test_run_page_samples_every_category_and_attack_of_a_big_run(results, tmp_path) -> None:
+    # cb-a-plain holds (1 + 7 x 3) x 10 x 2 x 4 = 1760 responses; the page reads 600, base prompts first.
+    html = write_report(results / "cb-a-plain", tmp_path / "report").read_text()
+    table = html[html.index("Sample responses (") :]
+    assert "Sample responses (" in html and "of 1760)" in html
+    rows = table.split("<tr>")[2:]
+    base_categories = {r.split("<td>")[2].split("</td>")[0] for r in rows if "<td>base</td>" in r}
+    attacks = {r.split("<td>")[4].split(" #")[0] for r in rows if "<td>base</td>" not in r}
+    assert len(base_categories) == 10
+    assert attacks == {"machine_translation", "obfuscation", "prefix_injection", "prompt_injection",
+                       "refusal_suppression", "reward_incentive", "role_playing"}
+
+
+def test_corrupt_responses_do_not_stop_the_build(results, tmp_path) -> None:
+    root = tmp_path / "results"
+    shutil.copytree(results / "cb-b-plain", root / "cb-b-plain")
+    path = root / "cb-b-plain" / "responses.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:5]) + "{half a record\n" + "".join(lines[5:]))
+    collection = build_leaderboard(root, tmp_path / "site")
+    assert [r.name for r in collection.runs] == ["cb-b-plain"]  # its scores are intact
+    page = (tmp_path / "site" / "runs" / "cb-b-plain.html").read_text()
+    assert "Responses unreadable" in page and "responses.jsonl" in page
+
+
 def test_report_of_a_broken_run_is_a_one_line_error(mixed, capsys) -> None:
     with pytest.raises(DataError, match="not complete"):
         write_report(mixed[0] / "still-running")

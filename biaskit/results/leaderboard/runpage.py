@@ -11,7 +11,7 @@ from biaskit.results.leaderboard.samples import sample_labeled
 from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
 
 RESPONSE_CHARS = 2000
-READ_AT_MOST = 1000  # responses read per run page (evenly spread); keeps big runs fast
+READ_AT_MOST = 600  # responses read per run page (base prompts first); keeps big runs fast
 
 
 def run_charts(run: LoadedRun) -> list[tuple[str, charts.BarChart | charts.ScatterChart]]:
@@ -143,7 +143,7 @@ def _samples(run: LoadedRun) -> str:
     out = [
         f"<h2>Sample responses ({len(picked)} of {total})</h2>",
         f'<p class="muted">Up to two per label and category (base prompts) and per label and attack'
-        f'{f", drawn from {considered} responses spread evenly over the run" if considered < total else ""}.</p>',
+        f'{f", drawn from {considered} responses (base prompts first, the rest spread evenly over the run)" if considered < total else ""}.</p>',
         '<table class="sortable samples"><thead><tr><th>Key</th><th>Category</th><th>Task</th><th>Attack</th>'
         "<th>Stereotype option</th><th>Label</th><th>Response</th></tr></thead><tbody>",
     ]

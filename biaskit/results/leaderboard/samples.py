@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from biaskit.errors import DataError
-from biaskit.results.jsonl import read_records
 from biaskit.results.store import JUDGMENTS, RESPONSES
 
 BASE_ATTACKS = frozenset({"base", "none", ""})
@@ -41,14 +40,14 @@ def _text(record: dict[str, Any], name: str) -> str:
 
 
 def _lines(path: Path) -> list[bytes]:
-    """The complete, non-blank lines of a JSONL file (a cut last line is left out, as in jsonl.py)."""
+    """The complete, non-empty lines of a JSONL file (a cut last line is left out, as in jsonl.py)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise DataError(f"{path} is unreadable: {exc.strerror or exc}") from exc
-    return [line for line in data[: data.rfind(b"\n") + 1].split(b"\n") if line.strip()]
+    return list(filter(None, data[: data.rfind(b"\n") + 1].split(b"\n")))
 
 
 def _parse(path: Path, lines: list[bytes]) -> list[Any]:
@@ -56,8 +55,15 @@ def _parse(path: Path, lines: list[bytes]) -> list[Any]:
     try:
         return json.loads(b"[" + b",".join(lines) + b"]")
     except (json.JSONDecodeError, UnicodeDecodeError):
-        list(read_records(path))  # raises with the number of the bad line
-        raise DataError(f"{path} is not valid JSONL") from None
+        pass
+    records = []  # slow path: find the bad line, or skip whitespace-only ones
+    for line in lines:
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise DataError(f"{path}: a line is not valid JSON ({exc}): {line[:80]!r}") from None
+    return records
 
 
 def spread(n: int, k: int | None) -> list[int]:
@@ -65,6 +71,23 @@ def spread(n: int, k: int | None) -> list[int]:
     if k is None or n <= k:
         return list(range(n))
     return [i * n // k for i in range(k)]
+
+
+# How JsonlWriter writes a base-prompt record's attack field. Only a hint for choosing which lines to
+# read: a line that does not match is still read if the budget allows, and parsed values decide.
+_BASE_HINT = b'"attack": "base"'
+
+
+def choose_lines(lines: list[bytes], at_most: int | None) -> list[bytes]:
+    """At most ``at_most`` lines: base-prompt lines first (up to half), the rest spread evenly."""
+    if at_most is None or len(lines) <= at_most:
+        return lines
+    base: list[bytes] = []
+    others: list[bytes] = []
+    for line in lines:
+        (base if _BASE_HINT in line else others).append(line)
+    base = [base[i] for i in spread(len(base), at_most // 2)]
+    return base + [others[i] for i in spread(len(others), at_most - len(base))]
 
 
 def _labeled(record: dict[str, Any], judgment: dict[str, Any]) -> Labeled:
@@ -90,7 +113,7 @@ def _records(run_dir: Path, at_most: int | None) -> tuple[list[tuple[dict[str, A
             labels[str(record["key"])] = record
     lines = _lines(run_dir / RESPONSES)
     pairs = []
-    for record in _parse(run_dir / RESPONSES, [lines[i] for i in spread(len(lines), at_most)]):
+    for record in _parse(run_dir / RESPONSES, choose_lines(lines, at_most)):
         if not isinstance(record, dict) or "key" not in record:
             raise DataError(f"{run_dir / RESPONSES}: a record has no 'key'")
         pairs.append((record, labels.get(str(record["key"]), {})))
@@ -107,7 +130,7 @@ def sample_labeled(run_dir: Path, at_most: int, per_group: int = 2, limit: int =
     """A small, deterministic sample for a run page: up to ``per_group`` responses of each label
     in each category (base prompts), then of each label under each attack.
 
-    Only ``at_most`` responses, evenly spread over the file, are considered: a full jailbreak run
+    Only ``at_most`` responses are considered (see :func:`choose_lines`): a full jailbreak run
     holds thousands. Returns the sample, how many were considered, and how many the run has.
     """
     pairs, total = _records(Path(run_dir), at_most)
