@@ -1,12 +1,132 @@
-"""``biaskit debias``: not built yet (issue 5: constitution-guided debiasing)."""
+"""``biaskit debias``: constitution-guided speculative decoding of one prompt or a file of prompts.
+
+A small draft model proposes blocks of tokens; a verifier prompted with a constitution keeps the
+longest passing prefix and re-ranks the first rejected position, penalising continuations whose
+predictions change when the prompt's identity terms are swapped. With --out, results are appended
+to a JSONL file as each batch finishes; running the same command again skips prompts already done.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
-from biaskit.cli._common import not_built
+from biaskit.errors import ConfigError, DataError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("debias", help="(not built yet) issue 5: constitution-guided debiasing", description=__doc__)
-    p.set_defaults(handler=lambda args: not_built("biaskit debias", "issue 5: constitution-guided debiasing"))
+    p = sub.add_parser("debias", help="debiased generation: draft + constitution-guided verifier", description=__doc__)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--generate", metavar="PROMPT", help="one prompt to answer")
+    source.add_argument("--prompts", metavar="FILE", help="prompts: .txt (one per line) or .jsonl (a 'prompt' field per line)")
+    p.add_argument("--draft", default="smollm2-135m", help="draft model: alias, local path or hub id (default: smollm2-135m)")
+    p.add_argument("--verifier", default="smollm2-135m", help="verifier model; may use a different tokenizer (default: smollm2-135m)")
+    p.add_argument("--constitution", default="india_articles_14_17", help="shipped name (india_articles_14_17, anti_discrimination) or a file path")
+    p.add_argument("--rule", default="constitutional", help="selection rule: constitutional (default) or reference")
+    p.add_argument("--gamma", type=int, default=4, help="draft tokens proposed per block, 1-16 (default 4)")
+    p.add_argument("--alpha", type=float, default=1.0, help="weight of the fairness divergence, 0-100 (default 1.0)")
+    p.add_argument("--top-k", type=int, default=5, help="draft candidates re-ranked at a rejected position (default 5)")
+    p.add_argument("--margin", type=float, default=2.0, help="constitutional rule: nats below the verifier's best a draft token may score (default 2)")
+    p.add_argument("--max-tokens", type=int, default=64, help="draft tokens per answer (default 64)")
+    p.add_argument("--batch-size", type=int, default=8, help="prompts decoded together (default 8)")
+    p.add_argument("--out", metavar="FILE", help="append results as JSONL here instead of printing them")
+    p.set_defaults(handler=run)
+
+
+def read_prompts(path: str) -> list[str]:
+    """Prompts from a .txt file (one per non-empty line) or a .jsonl file (field 'prompt')."""
+    file = Path(path)
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"--prompts {path!r} cannot be read: {getattr(exc, 'strerror', None) or exc}") from exc
+    if file.suffix != ".jsonl":
+        prompts = [line.strip() for line in lines if line.strip()]
+    else:
+        prompts = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"--prompts {path!r}, line {number}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(record, dict) or not isinstance(record.get("prompt"), str):
+                raise DataError(f"--prompts {path!r}, line {number}: expected an object with a 'prompt' string")
+            prompts.append(record["prompt"])
+    if not prompts:
+        raise DataError(f"--prompts {path!r} holds no prompts")
+    return prompts
+
+
+def _done(out: Path, prompts: list[str]) -> set[int]:
+    from biaskit.results.jsonl import read_records
+
+    return {r["index"] for r in read_records(out, repair=True) if r.get("index", -1) < len(prompts) and prompts[r["index"]] == r.get("prompt")}
+
+
+def _stats_line(result) -> str:
+    s = result.stats
+    cf = "yes" if result.counterfactual is not None else "NONE (fairness term inactive)"
+    return (
+        f"tokens={s.tokens} acceptance={s.acceptance_rate:.2f} reranked={s.reranked} "
+        f"verifier_forwards/token={s.verifier_forwards_per_token:.2f} counterfactual={cf} finish={result.finish_reason}"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from biaskit.debias import debias_generate, summarize
+    from biaskit.debias.constitution import load_constitution
+    from biaskit.debias.settings import DebiasSettings
+
+    # Check every option before loading models (which takes a while).
+    DebiasSettings(rule=args.rule, gamma=args.gamma, alpha=args.alpha, top_k=args.top_k, margin=args.margin, max_tokens=args.max_tokens)
+    constitution = load_constitution(args.constitution)
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size {args.batch_size} must be at least 1")
+    prompts = [args.generate] if args.generate is not None else read_prompts(args.prompts)
+    if any(not p.strip() for p in prompts):
+        raise ConfigError("--generate: the prompt is empty")
+    out = Path(args.out) if args.out else None
+    skip = _done(out, prompts) if out else set()
+    todo = [i for i in range(len(prompts)) if i not in skip]
+    if skip:
+        print(f"biaskit: {len(skip)} of {len(prompts)} prompts already in {out}; decoding the other {len(todo)}", file=sys.stderr)
+
+    writer = None
+    if out:
+        from biaskit.results.jsonl import JsonlWriter
+
+        writer = JsonlWriter(out)
+
+    def keep(result) -> None:
+        result.index = todo[result.index]
+        if writer:
+            record = result.model_dump()
+            record["stats"].update(acceptance_rate=result.stats.acceptance_rate, verifier_forwards_per_token=result.stats.verifier_forwards_per_token)
+            writer.write([record])
+        else:
+            print(result.text if args.generate is not None else f"[{result.index + 1}] {result.text}")
+            print(f"# {_stats_line(result)}", file=sys.stderr)
+
+    try:
+        results = debias_generate(
+            [prompts[i] for i in todo], args.draft, args.verifier, constitution=constitution, rule=args.rule,
+            gamma=args.gamma, alpha=args.alpha, max_tokens=args.max_tokens, top_k=args.top_k, margin=args.margin,
+            batch_size=args.batch_size, on_result=keep,
+        )
+    finally:
+        if writer:
+            writer.close()
+    if results:
+        seconds = sum({r.batch: r.seconds for r in results}.values())
+        total = summarize([r.stats for r in results], seconds)
+        print(
+            f"# {total.prompts} prompts, {total.tokens} tokens in {total.seconds:.1f}s ({total.tokens_per_second:.1f} tokens/s), "
+            f"acceptance {total.acceptance_rate:.2f}, verifier forwards/token {total.verifier_forwards_per_token:.2f}, "
+            f"without counterfactual {total.share_without_counterfactual:.0%}" + (f"; written to {out}" if out else ""),
+            file=sys.stderr,
+        )
+    return 0

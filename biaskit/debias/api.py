@@ -30,7 +30,8 @@ class DebiasResult(BaseModel):
     text: str
     finish_reason: str
     stats: PromptStats
-    seconds: float  # wall time of the batch this prompt was decoded in
+    batch: int  # prompts decoded together share a batch number
+    seconds: float  # wall time of that batch
 
 
 def check_context(lm: CausalLM, ids: Sequence[int], max_tokens: int, index: int, role: str) -> None:
@@ -43,12 +44,11 @@ def check_context(lm: CausalLM, ids: Sequence[int], max_tokens: int, index: int,
 
 
 def build_rows(
-    draft: CausalLM, verifier: CausalLM, constitution: Constitution, items: Sequence[Counterfactual], max_tokens: int, first: int = 0
+    draft: CausalLM, verifier: CausalLM, constitution: Constitution, items: Sequence[Counterfactual], max_tokens: int
 ) -> list[Row]:
     """Tokenize each prompt for the draft (plain) and the verifier (constitution, x and x')."""
     rows = []
-    for offset, item in enumerate(items):
-        index = first + offset
+    for index, item in enumerate(items):
         draft_ids = draft.prompt_ids(ChatRequest.user(item.prompt))
         verifier_ids = verifier.prompt_ids(ChatRequest.user(item.prompt, system=constitution.text))
         cf_ids = verifier.prompt_ids(ChatRequest.user(item.counterfactual, system=constitution.text)) if item.found else None
@@ -89,12 +89,16 @@ def debias_generate(
     missing = sum(not c.found for c in items)
     if missing:
         log.warning("%d of %d prompts have no identity term to swap: their fairness term is inactive", missing, len(items))
-    draft_lm, verifier_lm = load_causal_lm(draft), load_causal_lm(verifier)
+    draft_lm = load_causal_lm(draft)
+    # The same model as draft and verifier is loaded once (it sees different prompts in each role).
+    verifier_lm = draft_lm if isinstance(verifier, str) and verifier == draft else load_causal_lm(verifier)
     decoder = SpeculativeDecoder(draft_lm, verifier_lm, settings)
+    # Tokenize (and length-check) every prompt before decoding any, so a bad prompt fails fast.
+    all_rows = build_rows(draft_lm, verifier_lm, charter, items, max_tokens)
     results: list[DebiasResult] = []
     for first in range(0, len(items), batch_size):
         chunk = items[first : first + batch_size]
-        rows = build_rows(draft_lm, verifier_lm, charter, chunk, max_tokens, first)
+        rows = all_rows[first : first + batch_size]
         started = time.perf_counter()
         decoder.decode(rows)
         seconds = time.perf_counter() - started
@@ -106,6 +110,7 @@ def debias_generate(
                 text=row.text,
                 finish_reason=row.finish_reason or "length",
                 stats=row.stats,
+                batch=first // batch_size,
                 seconds=round(seconds, 3),
             )
             results.append(result)
