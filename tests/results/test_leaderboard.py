@@ -145,6 +145,18 @@ def test_same_folder_gives_byte_identical_outputs(tmp_path, results) -> None:
         assert one == (tmp_path / "three" / name).read_bytes(), name
 
 
+def test_model_names_cannot_break_the_csv_or_markdown(results, tmp_path) -> None:
+    root = tmp_path / "results"
+    shutil.copytree(results / "cb-b-plain", root / "cb-b-plain")
+    name = '=HYPERLINK("http://x")|evil\nrow'
+    _edit_json(root / "cb-b-plain" / "manifest.json", lambda d: d["engine"].update(model=name))
+    build_leaderboard(root, tmp_path / "site")
+    rows = list(csv.DictReader((tmp_path / "site" / "leaderboard.csv").open()))
+    assert rows[0]["model"] == "'" + name  # a spreadsheet shows it as text, not a formula
+    table = [l for l in (tmp_path / "site" / "leaderboard.md").read_text().splitlines() if l.startswith("| 1 ")]
+    assert len(table) == 1 and "\\|evil row" in table[0]  # one row, the pipe escaped
+
+
 def test_a_later_run_supersedes_an_earlier_one(results, tmp_path) -> None:
     root = tmp_path / "results"
     shutil.copytree(results, root)

@@ -19,8 +19,18 @@ def render_csv(collection: Collection) -> str:
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for rec in records:
-        writer.writerow({k: "" if v is None else (fixed(v) if isinstance(v, float) else v) for k, v in rec.items()})
+        writer.writerow({k: _csv_value(v) for k, v in rec.items()})
     return out.getvalue()
+
+
+def _csv_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return fixed(value)
+    text = str(value)
+    # Model names come from run files: keep a spreadsheet from reading "=..." as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def render_json(collection: Collection) -> str:
