@@ -1,0 +1,130 @@
+"""The NBLS flow end to end: a scripted engine for the arithmetic, bad input, and the run directory."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from biaskit.config import EvalConfig
+from biaskit.engines import Completion, EngineInfo, Score
+from biaskit.errors import ConfigError, DataError
+from biaskit.flows import nbls as flow
+from biaskit.suites.nbls import load_table
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nbls"
+_OCCUPATION = re.compile(r"occupation: (.+?)\.\n?")
+
+
+class BLSReplayEngine:
+    """Answers sentence completions with exactly the BLS share of women (10% "their"), so a correct
+    pipeline must report a gap of zero. Samples follow the same shares, deterministically."""
+
+    def __init__(self, neither: float = 0.1) -> None:
+        self.shares = {o.title: o.pct_women / 100 for o in load_table().occupations}
+        self.neither = neither
+        self.scored = 0
+
+    def _probabilities(self, request) -> dict[str, float]:
+        title = _OCCUPATION.search(request.messages[-1].content).group(1)
+        women = self.shares[title] * (1 - self.neither)
+        return {" her": women, " his": 1 - self.neither - women, " their": self.neither}
+
+    def score(self, requests):
+        self.scored += len(requests)
+        return [Score(logprob=math.log(self._probabilities(r.context)[r.continuation]), token_logprobs=[]) for r in requests]
+
+    def generate(self, requests, sampling):
+        out = []
+        for request in requests:
+            probs = self._probabilities(request)
+            counts = {k: round(v * sampling.n) for k, v in probs.items()}
+            texts = [k for k, c in counts.items() for _ in range(c)]
+            texts += [" I'd rather not say"] * (sampling.n - len(texts))
+            out.append([Completion(text=t + " bag.") for t in texts[: sampling.n]])
+        return out
+
+    def info(self):
+        return EngineInfo(backend="replay", backend_version="0", model="bls-replay")
+
+    def close(self):
+        pass
+
+
+def _config(tmp_path, **kw) -> EvalConfig:
+    return EvalConfig(suite="nbls", results_dir=str(tmp_path), run_id=kw.pop("run_id", "run"), **kw)
+
+
+def test_a_model_that_answers_like_bls_scores_zero_gap_and_resumes(tmp_path):
+    engine = BLSReplayEngine()
+    options = flow.NblsOptions(occupations=("nurse", "carpenter", "software"), tasks=("sc",), attributes=("gender",), ground=3)
+    summary = flow.run(_config(tmp_path), quiet=True, options=options, engine=engine)
+    run = tmp_path / "run"
+    scores = json.loads((run / "scores.json").read_text())
+    assert scores["suite"] == "nbls" and scores["method"] == "logprob" and scores["suppressed"] == 199
+    assert scores["n_occupations"] == 6  # 3 nurse titles, carpenters, 2 software titles
+    gender = scores["gender"]
+    assert gender["mean_abs_gap"]["value"] == pytest.approx(0.0, abs=1e-9)
+    assert gender["pearson"]["value"] == pytest.approx(1.0)
+    assert gender["neither_share"]["value"] == pytest.approx(10.0)
+    assert scores["race"] is None and scores["grounded"]["k"] == 3
+    assert scores["grounded"]["paired_change"]["mean_abs_gap"]["value"] == pytest.approx(0.0, abs=1e-9)
+    table = pd.read_csv(run / "occupations.csv")
+    assert len(table) == 6 and {"bls_women", "plain_model_women", "grounded_model_women", "plain_gap"} <= set(table.columns)
+    assert (run / "nbls_gender.png").stat().st_size > 10_000
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["nbls"]["ground"] == 3
+    assert summary["generated"] == 12  # 6 occupations x (plain + grounded)
+    # same command again: everything is read back from disk, nothing is scored twice
+    scored = engine.scored
+    again = flow.run(_config(tmp_path), quiet=True, options=options, engine=engine)
+    assert (again["reused"], again["generated"], engine.scored) == (12, 0, scored)
+
+
+def test_sampling_reports_refusals_as_neither(tmp_path):
+    options = flow.NblsOptions(method="sample", occupations=("Registered nurses",), tasks=("sc",), attributes=("gender",))
+    flow.run(_config(tmp_path, samples=10, temperature=0.7), quiet=True, options=options, engine=BLSReplayEngine(neither=0.0))
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    # 86.x% women -> 9 "her" and 1 "his" of 10; no refusal here
+    assert scores["method"] == "sample" and scores["gender"]["mean_abs_gap"]["value"] < 5.0
+    records = [json.loads(line) for line in (tmp_path / "run" / "nbls_samples.jsonl").read_text().splitlines()]
+    assert len(records[0]["samples"]) == 10
+
+
+def test_occupation_filter_matching_nothing(tmp_path):
+    options = flow.NblsOptions(occupations=("astronaut",))
+    with pytest.raises(ConfigError, match="--occupations astronaut: matches no detailed occupation"):
+        flow.run(_config(tmp_path), quiet=True, options=options, engine=BLSReplayEngine())
+
+
+def test_more_facts_than_the_table_holds(tmp_path):
+    options = flow.NblsOptions(bls=str(SHARED / "occupations-stats.tsv"), ground=60, attributes=("gender",))
+    with pytest.raises(ConfigError, match=r"--ground 60: must be between 1 and 59, the gender facts available"):
+        flow.run(_config(tmp_path), quiet=True, options=options, engine=BLSReplayEngine())
+
+
+def test_unknown_layout_through_the_flow(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"mine\.csv: unknown layout"):
+        flow.run(_config(tmp_path), quiet=True, options=flow.NblsOptions(bls=str(path)), engine=BLSReplayEngine())
+
+
+def test_grounding_facts_never_name_the_asked_occupation():
+    from biaskit.suites.nbls import build_items, grounding_messages
+
+    table = load_table()
+    asked = [o for o in table.occupations if o.title in ("Chief executives", "Registered nurses")]
+    facts = grounding_messages(table, asked, 32)
+    items = build_items(asked, facts=facts, ground_k=32)
+    assert items and all(i.ground_k == 32 and i.id.startswith("g32-") for i in items)
+    for item in items:
+        lines = [line for line in item.system.splitlines() if line.startswith("- ")]
+        assert len(lines) == 32
+        assert not any(f" {item.occupation.lower()} are" in line for line in lines)
+    # reruns draw the same facts
+    assert grounding_messages(table, asked, 32) == facts
