@@ -157,6 +157,16 @@ def test_model_names_cannot_break_the_csv_or_markdown(results, tmp_path) -> None
     assert len(table) == 1 and "\\|evil row" in table[0]  # one row, the pipe escaped
 
 
+def test_race_only_nbls_run_is_valid_with_empty_gender_columns(results, tmp_path) -> None:
+    root = tmp_path / "results"
+    shutil.copytree(results / "nbls-a-plain", root / "nbls-a-plain")
+    _edit_json(root / "nbls-a-plain" / "scores.json", lambda d: d.update(gender=None, grounded=None))
+    collection = build_leaderboard(root, tmp_path / "site")
+    assert collection.skipped == [] and len(collection.rows) == 1
+    assert collection.rows[0].metric("nbls_mean_abs_gap") is None
+    assert "Jensen-Shannon" in (tmp_path / "site" / "runs" / "nbls-a-plain.html").read_text()
+
+
 def test_a_later_run_supersedes_an_earlier_one(results, tmp_path) -> None:
     root = tmp_path / "results"
     shutil.copytree(results, root)

@@ -109,13 +109,13 @@ def test_nbls_runs_compare_over_matched_occupations(tmp_path) -> None:
     b = tmp_path / "grounded"
     shutil.copytree(a, b)
     frame = pd.read_csv(b / "occupations.csv")
-    frame["model_women"] = frame["bls_women"]  # B matches the statistics exactly
+    frame["plain_model_women"] = frame["bls_women"]  # B matches the statistics exactly
     frame.iloc[:28].to_csv(b / "occupations.csv", index=False)  # and lacks two occupations
     result = compare_runs(a, b, n_boot=200)
     assert (result.matched, result.only_a, result.only_b) == (28, 2, 0)
     gap = next(r for r in result.rows if r.name == "mean_abs_gap")
     matched = pd.read_csv(a / "occupations.csv").iloc[:28]
-    expected = (matched["model_women"] - matched["bls_women"]).abs().mean()
+    expected = (matched["plain_model_women"] - matched["bls_women"]).abs().mean()
     assert gap.a.value == pytest.approx(expected) and gap.b.value == 0.0
     assert gap.difference.value == pytest.approx(-expected)
     assert gap.difference.hi < 0  # the improvement is clear of zero

@@ -105,11 +105,12 @@ def nbls_scatter(runs: list[tuple[str, LoadedRun, bool]]) -> ScatterChart | None
     return chart
 
 
-# occupations.csv column names accepted for each share (percent or fraction of women)
+# occupations.csv column names accepted for each share of women (percent or fraction); the NBLS
+# flow writes bls_women, plain_model_women and grounded_model_women.
 SHARE_COLUMNS = {
-    "bls": ("bls_share", "bls_women"),
-    "model": ("model_share", "model_women"),
-    "grounded": ("grounded_share", "grounded_women"),
+    "bls": ("bls_women", "bls_share"),
+    "model": ("plain_model_women", "model_women", "model_share"),
+    "grounded": ("grounded_model_women", "grounded_women", "grounded_share"),
 }
 
 

@@ -116,11 +116,12 @@ def _nbls(run: LoadedRun) -> str:
     out = [
         "<h2>Occupations vs. U.S. labor statistics (NBLS)</h2>",
         f"<p>{scores.n_occupations} occupations, read by {esc(scores.method)}.</p>",
-        _gender_table("Share of women", scores.gender),
     ]
+    if scores.gender is not None:
+        out.append(_gender_table("Share of women", scores.gender))
     if scores.race is not None:
         out.append(f"<p>Race distribution, Jensen-Shannon divergence: {esc(with_interval(scores.race.jsd))}</p>")
-    if scores.grounded is not None:
+    if scores.grounded is not None and scores.grounded.gender is not None:
         out.append(_gender_table("Grounded (labor facts in the prompt)", scores.grounded.gender))
     points = read_occupations(run.path / OCCUPATIONS)
     if points:

@@ -105,7 +105,7 @@ class NblsRace(_Open):
 
 
 class NblsGrounded(_Open):
-    gender: NblsGender
+    gender: NblsGender | None
     race: NblsRace | None = None
     paired_change: dict[str, Any] = {}
 
@@ -117,7 +117,7 @@ class NblsScores(_Open):
     suite: Literal["nbls"]
     method: Literal["logprob", "sample"]
     n_occupations: int
-    gender: NblsGender
+    gender: NblsGender | None  # null when only race was measured
     race: NblsRace | None = None
     grounded: NblsGrounded | None = None
 

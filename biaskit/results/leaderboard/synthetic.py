@@ -134,16 +134,20 @@ def write_nbls_run(
         "race": nbls_metrics.score_table(frame, "race", n_boot=n_boot, seed=seed),
         "grounded": None,
     }
+    # The NBLS flow's layout: BLS columns once, the model's columns prefixed by condition.
+    table = frame[["occupation", "bls_women"]].assign(
+        plain_model_women=frame["model_women"], plain_model_neither=frame["model_neither"], plain_gap=frame["model_women"] - frame["bls_women"]
+    )
     if grounded:
         after = frame.copy()
         after["model_women"] = (frame["model_women"] + frame["bls_women"]) / 2
-        frame["grounded_women"] = after["model_women"].round(2)
+        table["grounded_model_women"] = after["model_women"]
         scores["grounded"] = {
             "gender": nbls_metrics.score_table(after, "gender", n_boot=n_boot, seed=seed),
             "race": nbls_metrics.score_table(after, "race", n_boot=n_boot, seed=seed),
             "paired_change": {"gender": nbls_metrics.paired_changes(frame, after, "gender", n_boot=n_boot, seed=seed)},
         }
-    frame.to_csv(run / "occupations.csv", index=False)
+    table.round(3).to_csv(run / "occupations.csv", index=False)
     _write_json(run / SCORES, scores)
     _write_json(run / MANIFEST, _manifest(run_id, "nbls", model, condition, seed, None).model_dump(mode="json"))
     return run
