@@ -64,7 +64,9 @@ def describe_error(exc: BaseException, base_url: str, timeout: float) -> str:
         refused = isinstance(root, ConnectionRefusedError) or "refused" in reason.lower()
         return f"cannot reach {base_url}: {'connection refused' if refused else reason}"
     if isinstance(exc, openai.APIStatusError):
-        message = exc.message.strip().splitlines()[0] if exc.message else ""
+        # The client wraps the server's message as "Error code: 400 - {...}"; show the server's own words.
+        body = exc.body.get("message", exc.body) if isinstance(exc.body, dict) else exc.message
+        message = str(body).strip().splitlines()[0] if body else ""
         return f"{base_url} answered HTTP {exc.status_code}: {message}"
     return f"request to {base_url} failed: {exc}".splitlines()[0]
 
