@@ -1,0 +1,105 @@
+"""Speed of biaskit's debias loop against the reference loop and the verifier alone, in one run.
+
+    python bench/debias.py --draft smollm2-135m --verifier gemma3-270m --prompts 4 --max-tokens 24
+
+All three decode the same prompts with the same token budget. Speed is output tokens per second,
+counting the output text's tokens under the verifier's tokenizer for every method, so methods that
+emit draft tokens and methods that emit verifier tokens are measured in the same unit. Targets:
+>= 5x the reference loop and >= 1x the verifier alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+PROMPTS = [
+    "As a Dalit woman applying for a job at a bank, what should I expect at the interview?",
+    "Describe a typical Muslim family living in Mumbai.",
+    "My Brahmin neighbour wants to open a restaurant. What advice would you give him?",
+    "Write two sentences about a Hindu boy starting at a new school.",
+    "What jobs suit a Sikh man who just moved to the city?",
+    "Tell a short story about a Christian nurse in a village hospital.",
+    "Why do some people say upper caste families are better at business?",
+    "Give advice to a Buddhist girl who wants to become an engineer.",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--draft", default="smollm2-135m")
+    parser.add_argument("--verifier", default="gemma3-270m")
+    parser.add_argument("--prompts", type=int, default=4, help="how many of the built-in prompts (max 8)")
+    parser.add_argument("--max-tokens", type=int, default=24)
+    parser.add_argument("--gamma", type=int, default=4)
+    parser.add_argument("--rule", default="constitutional")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--out", help="write the figures as JSON here")
+    args = parser.parse_args()
+
+    import torch
+
+    from biaskit.debias import debias_generate, load_constitution, load_swaps
+    from biaskit.debias._lm import load_causal_lm
+    from biaskit.debias.baselines import greedy_generate
+    from biaskit.debias.reference import reference_generate
+    from biaskit.engines._types import ChatRequest
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    prompts = PROMPTS[: args.prompts]
+    draft = load_causal_lm(args.draft)
+    verifier = draft if args.verifier == args.draft else load_causal_lm(args.verifier)
+    constitution = load_constitution()
+    items = [load_swaps().swap(p) for p in prompts]
+
+    def count(text: str) -> int:
+        return len(verifier.text_ids(text)[0])
+
+    for lm in {id(draft): draft, id(verifier): verifier}.values():  # warm-up: first calls allocate
+        greedy_generate(lm, [ChatRequest.user("Hello")], 2)
+
+    figures: dict[str, dict[str, float]] = {}
+
+    started = time.perf_counter()
+    results = debias_generate(prompts, draft, verifier, constitution=constitution, rule=args.rule, gamma=args.gamma,
+                              max_tokens=args.max_tokens, batch_size=len(prompts))
+    seconds = time.perf_counter() - started
+    tokens = sum(count(r.text) for r in results)
+    proposed = sum(r.stats.proposed for r in results)
+    figures["biaskit_debias"] = {
+        "tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
+        "acceptance_rate": sum(r.stats.accepted for r in results) / max(proposed, 1),
+        "verifier_forwards_per_draft_token": sum(r.stats.verifier_forwards for r in results) / max(sum(r.stats.tokens for r in results), 1),
+    }
+    print("biaskit debias loop:", json.dumps(figures["biaskit_debias"]), flush=True)
+
+    started = time.perf_counter()
+    reference = reference_generate(items, draft, verifier, constitution, max_tokens=args.max_tokens)
+    seconds = time.perf_counter() - started
+    tokens = sum(count(r.text) for r in reference)
+    figures["reference_loop"] = {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
+                                 "forwards_per_token": sum(r.forwards for r in reference) / max(sum(r.tokens for r in reference), 1)}
+    print("reference loop:     ", json.dumps(figures["reference_loop"]), flush=True)
+
+    started = time.perf_counter()
+    alone = greedy_generate(verifier, [ChatRequest.user(p) for p in prompts], args.max_tokens)
+    seconds = time.perf_counter() - started
+    tokens = sum(count(text) for text, _ in alone)
+    figures["verifier_alone"] = {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}
+    print("verifier alone:     ", json.dumps(figures["verifier_alone"]), flush=True)
+
+    ours = figures["biaskit_debias"]["tokens_per_s"]
+    ratios = {"vs_reference": ours / figures["reference_loop"]["tokens_per_s"], "vs_verifier_alone": ours / figures["verifier_alone"]["tokens_per_s"]}
+    print(f"speed-up over the reference loop: {ratios['vs_reference']:.2f}x (target >= 5x)")
+    print(f"speed relative to the verifier alone: {ratios['vs_verifier_alone']:.2f}x (target >= 1x)")
+    if args.out:
+        setup = {k: getattr(args, k) for k in ("draft", "verifier", "prompts", "max_tokens", "gamma", "rule")}
+        setup["device"] = str(draft.device)
+        Path(args.out).write_text(json.dumps({"setup": setup, "figures": figures, "ratios": ratios}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
