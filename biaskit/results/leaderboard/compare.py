@@ -89,11 +89,14 @@ class Comparison:
 
 
 def _plain(x: float | None) -> str:
-    return "-" if x is None else f"{x:.3f}"
+    return "-" if x is None else f"{x + 0.0:.3f}"
 
 
 def _signed(x: float | None) -> str:
-    return "-" if x is None else f"{x:+.3f}"
+    if x is None:
+        return "-"
+    text = f"{x:+.3f}"
+    return "+0.000" if text == "-0.000" else text
 
 
 def _manifest(run_dir: Path) -> Manifest:
