@@ -9,6 +9,7 @@ from biaskit.results.leaderboard.columns import number, short, with_interval
 from biaskit.results.leaderboard.page import esc, num_cell, page
 from biaskit.results.leaderboard.samples import sample_labeled
 from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
+from biaskit.results.store import RESPONSES
 
 RESPONSE_CHARS = 2000
 READ_AT_MOST = 600  # responses read per run page (base prompts first); keeps big runs fast
@@ -41,7 +42,8 @@ def render_run_page(run: LoadedRun, index_href: str | None = None) -> str:
     for _, chart in run_charts(run):
         parts.append(svg.render_bar(chart) if isinstance(chart, charts.BarChart) else svg.render_scatter(chart))
     parts.append("</div>")
-    parts.append(_samples(run))
+    if isinstance(run.scores, ClearBiasScores) or (run.path / RESPONSES).exists():
+        parts.append(_samples(run))
     return page(f"biaskit run {run.name}", "\n".join(parts), sortable=True)
 
 
