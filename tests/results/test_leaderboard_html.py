@@ -71,11 +71,12 @@ def test_pages_forbid_foreign_scripts_and_network(site) -> None:
 
 
 def _chromium():
-    webdriver = pytest.importorskip("selenium.webdriver")
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if not browser or not driver_path:
         pytest.skip("chromium and chromium-driver are not installed (CI installs them)")
+    # With a browser present, a missing selenium is an install error, not a reason to skip.
+    from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
