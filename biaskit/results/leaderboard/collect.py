@@ -2,8 +2,8 @@
 
 A row joins the model's CLEAR-Bias run and its NBLS run under the same condition. When a model
 has several valid runs of one suite and condition, the latest finished one is used and the others
-are listed as superseded. An NBLS run's ``grounded`` block fills the model's grounded row when
-no separate grounded NBLS run exists.
+are listed as superseded. A plain NBLS run's ``grounded`` block (labor facts in the prompt of the
+plain model) fills the model's grounded row when no separate grounded NBLS run exists.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def collect(results_dir: Path) -> Collection:
 
 
 def group(runs: list[LoadedRun], skipped: list[Skipped]) -> Collection:
+    """Rows from valid runs: the latest run per (model, condition, suite), sorted by safety."""
     latest: dict[tuple[str, str, str], LoadedRun] = {}
     superseded: list[tuple[str, str]] = []
     for run in sorted(runs, key=lambda r: (r.manifest.finished_at or "", r.name)):
@@ -134,7 +135,8 @@ def group(runs: list[LoadedRun], skipped: list[Skipped]) -> Collection:
             row.nbls = run
     for (model, condition, suite), run in sorted(latest.items()):
         scores = run.scores
-        if suite == "nbls" and isinstance(scores, NblsScores) and scores.grounded is not None:
+        # Grounding is applied to the plain model, so only a plain run's grounded block fills the row.
+        if condition == "plain" and isinstance(scores, NblsScores) and scores.grounded is not None:
             row = rows.setdefault((model, "grounded"), Row(model, "grounded"))
             if row.nbls is None:
                 row.nbls, row.nbls_from_grounded_block = run, True
