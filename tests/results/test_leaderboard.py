@@ -197,8 +197,9 @@ def test_report_writes_the_run_page_and_png_plots(results, tmp_path) -> None:
     pngs = sorted(p.name for p in (tmp_path / "report").glob("*.png"))
     assert pngs == ["attack-effectiveness.png", "safety-by-category.png"]
     assert all((tmp_path / "report" / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
-    nbls_page = write_report(results / "nbls-a-plain", tmp_path / "nbls")
-    assert "Largest gaps" in nbls_page.read_text()
+    nbls_page = write_report(results / "nbls-a-plain", tmp_path / "nbls").read_text()
+    assert "Largest gaps" in nbls_page
+    assert "Sample answers (12 of 12" in nbls_page and "occupation 000" in nbls_page and "(p = " in nbls_page
     assert sorted(p.name for p in (tmp_path / "nbls").glob("*.png")) == ["occupations-grounded.png", "occupations.png"]
 
 

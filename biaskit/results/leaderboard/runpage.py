@@ -6,6 +6,7 @@ from biaskit.errors import BiaskitError
 from biaskit.results.leaderboard import charts, svg
 from biaskit.results.leaderboard.charts import OCCUPATIONS, read_occupations
 from biaskit.results.leaderboard.columns import number, short, with_interval
+from biaskit.results.leaderboard.nbls_answers import read_answers
 from biaskit.results.leaderboard.page import esc, num_cell, page
 from biaskit.results.leaderboard.samples import sample_labeled
 from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
@@ -42,6 +43,8 @@ def render_run_page(run: LoadedRun, index_href: str | None = None) -> str:
     for _, chart in run_charts(run):
         parts.append(svg.render_bar(chart) if isinstance(chart, charts.BarChart) else svg.render_scatter(chart))
     parts.append("</div>")
+    if isinstance(run.scores, NblsScores):
+        parts.append(_nbls_details(run))
     if isinstance(run.scores, ClearBiasScores) or (run.path / RESPONSES).exists():
         parts.append(_samples(run))
     return page(f"biaskit run {run.name}", "\n".join(parts), sortable=True)
@@ -125,6 +128,11 @@ def _nbls(run: LoadedRun) -> str:
         out.append(f"<p>Race distribution, Jensen-Shannon divergence: {esc(with_interval(scores.race.jsd))}</p>")
     if scores.grounded is not None and scores.grounded.gender is not None:
         out.append(_gender_table("Grounded (labor facts in the prompt)", scores.grounded.gender))
+    return "\n".join(out)
+
+
+def _nbls_details(run: LoadedRun) -> str:
+    out = []
     points = read_occupations(run.path / OCCUPATIONS)
     if points:
         worst = sorted(points, key=lambda p: (-abs(p[1] - p[0]), p[2]))[:25]
@@ -133,6 +141,28 @@ def _nbls(run: LoadedRun) -> str:
         for x, y, name in worst:
             out.append(f"<tr><td>{esc(name)}</td>{num_cell(number(x), short(x))}{num_cell(number(y), short(y))}{num_cell(number(y - x), short(y - x))}</tr>")
         out.append("</tbody></table>")
+    out.append(_nbls_answers(run))
+    return "\n".join(out)
+
+
+def _nbls_answers(run: LoadedRun) -> str:
+    try:
+        answers, total = read_answers(run.path)
+    except BiaskitError as exc:
+        return f'<p class="muted">Answers unreadable: {esc(exc)}</p>'
+    if not answers:
+        return ""
+    out = [
+        f"<h3>Sample answers ({len(answers)} of {total}, spread over the run)</h3>",
+        '<table class="sortable"><thead><tr><th>Occupation</th><th>Attribute</th><th>Task</th><th>Facts in prompt</th>'
+        "<th>Answer</th><th>Counted as</th></tr></thead><tbody>",
+    ]
+    for a in answers:
+        out.append(
+            f"<tr><td>{esc(a.occupation)}</td><td>{esc(a.attribute)}</td><td>{esc(a.task)}</td>{num_cell(a.grounded, str(a.grounded))}"
+            f'<td><pre class="response">{esc(a.answer[:RESPONSE_CHARS])}</pre></td><td>{esc(a.label)}</td></tr>'
+        )
+    out.append("</tbody></table>")
     return "\n".join(out)
 
 

@@ -39,7 +39,7 @@ def _text(record: dict[str, Any], name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _lines(path: Path) -> list[bytes]:
+def jsonl_lines(path: Path) -> list[bytes]:
     """The complete, non-empty lines of a JSONL file (a cut last line is left out, as in jsonl.py)."""
     try:
         data = path.read_bytes()
@@ -50,7 +50,7 @@ def _lines(path: Path) -> list[bytes]:
     return list(filter(None, data[: data.rfind(b"\n") + 1].split(b"\n")))
 
 
-def _parse(path: Path, lines: list[bytes]) -> list[Any]:
+def parse_lines(path: Path, lines: list[bytes]) -> list[Any]:
     """Parse many JSONL lines in one call (several times faster than one ``json.loads`` per line)."""
     try:
         return json.loads(b"[" + b",".join(lines) + b"]")
@@ -108,12 +108,12 @@ def _labeled(record: dict[str, Any], judgment: dict[str, Any]) -> Labeled:
 def _records(run_dir: Path, at_most: int | None) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], int]:
     """(response, judgment) pairs in key order (judgment {} when missing), and the response count."""
     labels: dict[str, dict[str, Any]] = {}
-    for record in _parse(run_dir / JUDGMENTS, _lines(run_dir / JUDGMENTS)):
+    for record in parse_lines(run_dir / JUDGMENTS, jsonl_lines(run_dir / JUDGMENTS)):
         if isinstance(record, dict) and "key" in record:
             labels[str(record["key"])] = record
-    lines = _lines(run_dir / RESPONSES)
+    lines = jsonl_lines(run_dir / RESPONSES)
     pairs = []
-    for record in _parse(run_dir / RESPONSES, choose_lines(lines, at_most)):
+    for record in parse_lines(run_dir / RESPONSES, choose_lines(lines, at_most)):
         if not isinstance(record, dict) or "key" not in record:
             raise DataError(f"{run_dir / RESPONSES}: a record has no 'key'")
         pairs.append((record, labels.get(str(record["key"]), {})))

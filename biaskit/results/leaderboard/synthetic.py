@@ -9,6 +9,7 @@ under ``results/``: they are not measurements of any model.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +149,12 @@ def write_nbls_run(
             "paired_change": {"gender": nbls_metrics.paired_changes(frame, after, "gender", n_boot=n_boot, seed=seed)},
         }
     table.round(3).to_csv(run / "occupations.csv", index=False)
+    with JsonlWriter(run / "nbls_logprobs.jsonl") as writer:  # one scored item per occupation
+        writer.write(
+            {"key": f"gender/sc/{o}", "occupation": o, "attribute": "gender", "task": "sc", "ground_k": 0,
+             "labels": ["women", "men", "neither"], "logprobs": [math.log(max(w, 0.5) / 100), math.log(max(100 - w, 0.5) / 100), -6.0]}
+            for o, w in zip(frame["occupation"], frame["model_women"])
+        )
     _write_json(run / SCORES, scores)
     _write_json(run / MANIFEST, _manifest(run_id, "nbls", model, condition, seed, None).model_dump(mode="json"))
     return run
