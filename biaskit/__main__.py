@@ -1,0 +1,7 @@
+"""``python -m biaskit`` is the ``biaskit`` command."""
+
+import sys
+
+from biaskit.cli import main
+
+sys.exit(main())
