@@ -52,7 +52,7 @@ h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; } h3 { font-
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
 td.nowrap { white-space: nowrap; }
-td.model { max-width: 22rem; overflow-wrap: anywhere; }
+td.model { min-width: 12rem; max-width: 24rem; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.sortable th { cursor: pointer; background: #f3f5f8; user-select: none; }
