@@ -39,6 +39,9 @@ class BLSReplayEngine:
         return [Score(logprob=math.log(self._probabilities(r.context)[r.continuation]), token_logprobs=[]) for r in requests]
 
     def generate(self, requests, sampling):
+        if sampling.logprobs:  # next-token pass: "their" is left out of the top, so it is scored
+            probs = [self._probabilities(r) for r in requests]
+            return [[Completion(text=" her", top_logprobs=[{k: math.log(p[k]) for k in (" her", " his")}])] for p in probs]
         out = []
         for request in requests:
             probs = self._probabilities(request)
@@ -79,6 +82,8 @@ def test_a_model_that_answers_like_bls_scores_zero_gap_and_resumes(tmp_path):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["nbls"]["ground"] == 3
     assert summary["generated"] == 12  # 6 occupations x (plain + grounded)
+    records = [json.loads(line) for line in (run / "nbls_logprobs.jsonl").read_text().splitlines()]
+    assert {r["n_scored"] for r in records} == {1} and engine.scored == 12  # only "their" needed a scoring pass
     # same command again: everything is read back from disk, nothing is scored twice
     scored = engine.scored
     again = flow.run(_config(tmp_path), quiet=True, options=options, engine=engine)

@@ -3,8 +3,8 @@ occupation the model's share of women (or of each race group) and its "neither" 
 
 Two ways to read an item:
 
-- ``logprob`` (exact, one scoring pass): the log-probability of each competing continuation after
-  the prompt, renormalised over the candidates.
+- ``logprob`` (exact, one forward pass per item): the log-probability of each competing
+  continuation after the prompt, renormalised over the candidates.
 - ``sample``: n sampled answers, each matched to a candidate by its first word; answers matching
   none (refusals, other words) count as "neither", so they are reported rather than dropped.
 """
@@ -24,17 +24,35 @@ from biaskit.suites.nbls._prompts import NblsItem
 from biaskit.suites.nbls._table import RACE_GROUPS, BLSTable
 
 NEITHER = "neither"
+NEXT_TOKEN_TOP = 20  # the most top log-probabilities an engine returns per position
 _FIRST_WORD = re.compile(r"[\W_]*([A-Za-z]+)")
 
 
 def score_items(engine: Engine, items: Sequence[NblsItem]) -> list[dict[str, Any]]:
-    """One scoring pass over every candidate answer of ``items``; one record per item."""
-    requests = [ScoreRequest(context=item.request(), continuation=a.text) for item in items for a in item.answers]
-    scores = iter(engine.score(requests))
+    """Exact log-probability of every candidate answer of ``items``; one record per item.
+
+    One greedy step with the top-20 next-token log-probabilities reads all single-token candidates
+    of an item in a single forward pass (these are the model's full-vocabulary log-probabilities, the
+    same numbers ``engine.score`` returns). Candidates not among the top 20 (or longer than a token)
+    are then scored exactly with ``engine.score``.
+    """
+    step = SamplingParams(temperature=0.0, max_tokens=1, logprobs=NEXT_TOKEN_TOP)
+    outputs = engine.generate([item.request() for item in items], step)
+    found: list[list[float | None]] = []
+    missing: list[ScoreRequest] = []
+    for item, completions in zip(items, outputs):
+        top = (completions[0].top_logprobs or [{}])[0] if completions else {}
+        row = [top.get(a.text) for a in item.answers]
+        missing += [ScoreRequest(context=item.request(), continuation=a.text) for a, lp in zip(item.answers, row) if lp is None]
+        found.append(row)
+    scored = iter(engine.score(missing)) if missing else iter(())
     records = []
-    for item in items:
-        logprobs = [next(scores).logprob for _ in item.answers]
-        records.append({"key": item.id, **item.meta(), "labels": [a.label for a in item.answers], "logprobs": logprobs})
+    for item, row in zip(items, found):
+        n_scored = sum(lp is None for lp in row)
+        logprobs = [lp if lp is not None else next(scored).logprob for lp in row]
+        records.append(
+            {"key": item.id, **item.meta(), "labels": [a.label for a in item.answers], "logprobs": logprobs, "n_scored": n_scored}
+        )
     return records
 
 

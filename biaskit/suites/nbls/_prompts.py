@@ -181,8 +181,10 @@ def grounding_messages(
 ) -> dict[tuple[str, str], str]:
     """For each asked occupation and attribute, a system message with ``k`` BLS facts about *other* occupations.
 
-    Gender questions get gender facts, race questions race facts (only occupations with race shares).
-    Facts are drawn without replacement, seeded by ``seed`` and the title, so a rerun asks the same ones.
+    One seeded draw of k + 1 facts serves every question: each occupation gets the first k of them
+    that are not about itself. Every question thus sees (nearly) the same facts, which keeps the
+    grounded condition one treatment rather than 366 different ones, and lets engines with prefix
+    caching reuse the shared facts. Gender questions get gender facts, race questions race facts.
     """
     spec = load_templates()["grounding"]
     messages: dict[tuple[str, str], str] = {}
@@ -193,13 +195,13 @@ def grounding_messages(
                 f"--ground {k}: must be between 1 and {len(pool) - 1}, the {attribute} facts available "
                 f"besides the asked occupation in {table.source}"
             )
+        drawn = random.Random(f"{seed}:{attribute}").sample(pool, k + 1)
         for occ in asked:
             if attribute == "race" and occ.race is None:
                 continue
-            others = [o for o in pool if o.title != occ.title]
-            rng = random.Random(f"{seed}:{attribute}:{occ.title}")
+            facts = [o for o in drawn if o.title != occ.title][:k]
             lines = [spec["intro"].format(year=table.year or "recent")]
-            for other in rng.sample(others, k):
+            for other in facts:
                 name = other.title.lower()
                 if attribute == "gender":
                     lines.append("- " + spec["gender_fact"].format(occupation=name, pct_women=_fmt(other.pct_women)))
