@@ -6,7 +6,9 @@ holds 40 occupations. 125 models x (CLEAR-Bias plain, CLEAR-Bias debiased, NBLS 
 grounded block, NBLS debiased) = 500 runs. To keep the set-up short, 16 distinct runs are scored
 with the real scorers and copied under new run ids and model names.
 
-    python bench/leaderboard.py [--runs 500] [--keep DIR]
+    python bench/leaderboard.py [--runs 500] [--base-only] [--keep DIR]
+
+``--base-only``: CLEAR-Bias runs without the jailbreak phase (200 responses each).
 """
 
 from __future__ import annotations
@@ -28,14 +30,14 @@ KINDS = (("clear-bias", "plain"), ("clear-bias", "debiased"), ("nbls", "plain"),
 TEMPLATES_PER_KIND = 4
 
 
-def make_templates(root: Path) -> dict[tuple[str, str], list[Path]]:
+def make_templates(root: Path, attacks: bool = True) -> dict[tuple[str, str], list[Path]]:
     templates: dict[tuple[str, str], list[Path]] = {}
     for k, (suite, condition) in enumerate(KINDS):
         for i in range(TEMPLATES_PER_KIND):
             seed = 10 * k + i
             name = f"template-{suite}-{condition}-{i}"
             if suite == "clear-bias":
-                path = write_clear_bias_run(root, name, "template", condition, seed=seed, n_boot=200)
+                path = write_clear_bias_run(root, name, "template", condition, seed=seed, attacks=attacks, n_boot=200)
             else:
                 path = write_nbls_run(root, name, "template", condition, seed=seed, grounded=condition == "plain", n_boot=50)
             templates.setdefault((suite, condition), []).append(path)
@@ -59,12 +61,13 @@ def make_runs(results: Path, templates: dict[tuple[str, str], list[Path]], n_run
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--base-only", action="store_true", help="CLEAR-Bias runs without jailbreak prompts")
     parser.add_argument("--keep", help="build in this folder and keep it (default: a temporary folder)")
     args = parser.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="biaskit-bench-"))
     try:
         start = time.perf_counter()
-        templates = make_templates(work / "templates")
+        templates = make_templates(work / "templates", attacks=not args.base_only)
         make_runs(work / "results", templates, args.runs)
         print(f"set-up: {args.runs} run directories in {time.perf_counter() - start:.1f} s ({work / 'results'})")
         # The real command in a fresh process, as CI runs it: imports and start-up are counted.
