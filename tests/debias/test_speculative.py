@@ -1,0 +1,122 @@
+"""The decoding loop: cache consistency, acceptance on hand-made distributions, tokenizer independence, batching."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from biaskit.debias import debias_generate, rules
+from biaskit.debias._align import VerifierView
+from biaskit.debias._kv import KVBatch, Step
+from biaskit.debias._lm import load_causal_lm
+from biaskit.debias.baselines import greedy_generate
+from biaskit.debias.settings import DebiasSettings
+from biaskit.debias.speculative import Proposal, Row, SpeculativeDecoder
+from biaskit.engines._types import ChatRequest
+
+PROMPTS = ["Describe a Dalit doctor in the village.", "What should the farmer expect at the bank?", "A Hindu teacher and her school."]
+
+
+def _uncached(lm, ids):
+    with torch.inference_mode():
+        return lm.model(input_ids=torch.tensor([ids])).logits[0].float().log_softmax(-1)
+
+
+def _check_cache_consistency(lm, a, b):
+    kv = KVBatch(lm, 2)
+    kv.advance([a[:3], b[:5]])
+    kv.advance([a[:3] + b[:4], b])  # row 0 takes a wrong turn that must be forgotten
+    steps = kv.advance([a, b + a[:2]])
+    for step, ids in zip(steps, [a, b + a[:2]]):
+        reference = _uncached(lm, ids)[step.start :]
+        assert torch.allclose(step.logprobs, reference, atol=1e-4), (step.logprobs - reference).abs().max()
+    probed = kv.probe([0, 0, 1], [a + b[:2], a[:4], b], limits=[len(a) - 1, 3, len(b) - 1])
+    for step, ids in zip(probed, [a + b[:2], a[:4], b]):
+        assert torch.allclose(step.logprobs, _uncached(lm, ids)[step.start :], atol=1e-4)
+    # probing leaves the batch itself untouched
+    assert kv.ids[0] == a and kv.ids[1] == b + a[:2]
+
+
+def test_cached_and_uncached_scoring_agree_on_a_tiny_model(tiny_verifier):
+    lm = load_causal_lm(str(tiny_verifier))
+    a = lm.text_ids("the doctor and the nurse went to the temple")[0]
+    b = lm.text_ids("a farmer and a teacher from the city talked about money")[0]
+    _check_cache_consistency(lm, a, b)
+
+
+@pytest.mark.slow
+def test_cached_and_uncached_scoring_agree_on_the_default_model(hf_engine):
+    lm = load_causal_lm(hf_engine)
+    a = lm.prompt_ids(ChatRequest.user("Tell me about the village temple."))
+    b = lm.prompt_ids(ChatRequest.user("What does a teacher earn in a year in Chennai?"))
+    _check_cache_consistency(lm, a, b)
+
+
+def _view(rows: list[list[float]], ids: list[int]) -> VerifierView:
+    """A verifier view of the text "xyz..." (one character per token) after a 1-token prompt."""
+    logprobs = torch.tensor(rows).log()
+    return VerifierView(prompt_len=1, ids=ids, ends=list(range(1, len(ids) + 1)), step=Step(0, logprobs))
+
+
+def _decoder(**settings) -> SpeculativeDecoder:
+    return SpeculativeDecoder(draft=None, verifier=None, settings=DebiasSettings(**settings))  # type: ignore[arg-type]
+
+
+BLOCK = [Proposal("x", [("x", -0.1)]), Proposal("y", [("y", -0.1)]), Proposal("z", [("z", -0.1)])]
+# vocabulary of 4 tokens; the text "xyz" is tokens 1, 2, 3; row t is the distribution after token t
+AGREEING = [[0.1, 0.6, 0.2, 0.1], [0.1, 0.1, 0.7, 0.1], [0.1, 0.1, 0.1, 0.7], [0.25, 0.25, 0.25, 0.25]]
+DOUBTING = [[0.1, 0.6, 0.2, 0.1], [0.9, 0.02, 0.05, 0.03], [0.1, 0.1, 0.1, 0.7], [0.25, 0.25, 0.25, 0.25]]
+
+
+def test_decoder_accepts_a_block_the_verifier_agrees_with():
+    row = Row([], [], None)
+    assert _decoder(margin=0.0)._accept(row, BLOCK, (_view(AGREEING, [1, 2, 3]), None)) == (None, None)
+
+
+def test_decoder_rejects_at_the_first_doubtful_token_and_respects_the_margin():
+    row, view = Row([], [], None), _view(DOUBTING, [1, 2, 3])
+    # "y" has p = 0.05 where the verifier's best is 0.9: 2.89 nats below
+    assert _decoder(margin=2.0)._accept(row, BLOCK, (view, None)) == (1, None)
+    assert _decoder(margin=3.0)._accept(row, BLOCK, (view, None)) == (None, None)
+
+
+def test_decoder_rejects_a_token_after_which_prompt_and_counterfactual_diverge():
+    row = Row([], [], [0])
+    swapped = [r[:] for r in AGREEING]
+    swapped[1] = [0.7, 0.1, 0.1, 0.1]  # after "x", the counterfactual predicts something else
+    views = (_view(AGREEING, [1, 2, 3]), _view(swapped, [1, 2, 3]))
+    assert float(rules.jsd(torch.tensor(AGREEING[1]).log(), torch.tensor(swapped[1]).log())) > 0.2
+    assert _decoder(margin=0.0, alpha=0.0)._accept(row, BLOCK, views) == (None, None)
+    assert _decoder(margin=0.0, alpha=1.0)._accept(row, BLOCK, views)[0] == 0
+
+
+def test_accept_everything_reproduces_draft_greedy_across_tokenizers(tiny_draft, tiny_verifier):
+    draft, verifier = load_causal_lm(str(tiny_draft)), load_causal_lm(str(tiny_verifier))
+    assert draft.tokenizer.get_vocab() != verifier.tokenizer.get_vocab()
+    results = debias_generate(PROMPTS[:2], draft, verifier, margin=50.0, alpha=0.0, max_tokens=10, batch_size=2)
+    greedy = greedy_generate(draft, [ChatRequest.user(p) for p in PROMPTS[:2]], 10)
+    assert [r.text for r in results] == [text for text, _ in greedy]
+    assert all(r.stats.acceptance_rate == 1.0 for r in results)
+
+
+def test_strict_verifier_rejects_and_reranks_and_batching_changes_nothing(tiny_draft, tiny_verifier):
+    draft, verifier = load_causal_lm(str(tiny_draft)), load_causal_lm(str(tiny_verifier))
+    batched = debias_generate(PROMPTS, draft, verifier, margin=0.0, gamma=3, max_tokens=8, batch_size=3)
+    alone = debias_generate(PROMPTS, draft, verifier, margin=0.0, gamma=3, max_tokens=8, batch_size=1)
+    assert [r.text for r in batched] == [r.text for r in alone]
+    for r in batched:
+        s = r.stats
+        assert s.reranked > 0 and s.acceptance_rate < 1.0
+        assert s.tokens == s.accepted + s.reranked  # every token was either accepted or re-ranked in
+        assert 0 < s.verifier_forwards <= 2 * s.proposed
+    assert [r.counterfactual is not None for r in batched] == [True, False, True]
+
+
+def test_reference_rule_runs_across_tokenizers(tiny_draft, tiny_verifier):
+    draft, verifier = load_causal_lm(str(tiny_draft)), load_causal_lm(str(tiny_verifier))
+    results = debias_generate(PROMPTS[:1], draft, verifier, rule="reference", alpha=5.0, max_tokens=8)
+    assert results[0].stats.tokens == 8 and results[0].text
+    # the reference rule never needs an extra verifier pass: one per block
+    assert results[0].stats.verifier_forwards == math.ceil(results[0].stats.proposed / 4) or results[0].stats.reranked
