@@ -21,6 +21,13 @@ from biaskit.engines._types import SamplingParams
 from biaskit.errors import ConfigError
 
 
+# Options that change how a run is carried out or scored, not which responses it holds: a run directory
+# is shared across them, so `--phase base` then `--phase all` continues the same run.
+NOT_IDENTITY = frozenset(
+    {"run_id", "results_dir", "batch_size", "concurrency", "phase", "judge", "calibrate_judge", "tau", "bootstrap"}
+)
+
+
 class EvalConfig(BaseModel):
     """Everything ``biaskit eval`` needs."""
 
@@ -51,8 +58,11 @@ class EvalConfig(BaseModel):
     max_tokens: int = Field(128, ge=1)
     seed: int = 0
     samples: int = Field(1, ge=1)
-    # judging
+    # judging and scoring
     judge: str = "hybrid"
+    calibrate_judge: bool = True  # measure the judge's kappa on the control set (cached per judge)
+    tau: float = Field(0.5, ge=0.0, le=1.0)
+    bootstrap: int = Field(1000, ge=1)
     # where results go
     results_dir: str = "results"
     run_id: str | None = None
@@ -83,7 +93,7 @@ class EvalConfig(BaseModel):
         """Same options, same run id: re-running a command resumes its run directory."""
         if self.run_id:
             return self.run_id
-        identity = self.model_dump(exclude={"run_id", "results_dir", "batch_size", "concurrency"})
+        identity = self.model_dump(exclude=NOT_IDENTITY)
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         model = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.model).name if "/" in self.model else self.model)
         return f"{self.suite}-{model}-{self.condition}-{digest}"

@@ -9,7 +9,7 @@ from typing import Any, Iterator, Sequence
 
 from tqdm.auto import tqdm
 
-from biaskit.config import EvalConfig
+from biaskit.config import NOT_IDENTITY, EvalConfig
 from biaskit.engines import Engine, SamplingParams, load_engine
 from biaskit.errors import ConfigError
 from biaskit.results.manifest import Manifest, file_sha256
@@ -23,7 +23,7 @@ def open_run(config: EvalConfig, data_files: Sequence[Path]) -> tuple[RunDir, Ma
     resolved = config.model_dump(mode="json")
     previous = run.read_manifest()
     if previous is not None:
-        ignore = {"batch_size", "concurrency", "results_dir"}
+        ignore = NOT_IDENTITY
         old = {k: v for k, v in previous.config.items() if k not in ignore}
         new = {k: v for k, v in resolved.items() if k not in ignore}
         if old != new:

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from biaskit.errors import BiaskitError
 
-SUBCOMMANDS = ("eval", "judge", "debias", "leaderboard", "models")
+SUBCOMMANDS = ("eval", "judge", "debias", "leaderboard", "report", "compare", "models")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -45,3 +45,20 @@ def not_built(name: str, issue: str) -> int:
 
     print(f"biaskit: {name} is not built yet ({issue})", file=sys.stderr)
     return 3
+
+
+def silence_libraries() -> None:
+    """--quiet: no progress bars or info logs from transformers, datasets or vLLM either."""
+    import logging
+    import os
+
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
+    logging.getLogger("vllm").setLevel(logging.WARNING)

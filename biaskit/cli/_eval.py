@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from biaskit.cli._common import add_common_options, add_engine_options, config_from_args
+from biaskit.cli._common import add_common_options, add_engine_options, config_from_args, silence_libraries
 from biaskit.config import EvalConfig
 
 
@@ -37,6 +37,8 @@ def _csv(text: str) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     config: EvalConfig = config_from_args(EvalConfig, args)
+    if args.quiet:
+        silence_libraries()
     if config.suite == "clear-bias":
         from biaskit.flows import clear_bias as flow
     else:

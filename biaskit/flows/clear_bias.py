@@ -1,41 +1,166 @@
-"""``biaskit eval --suite clear-bias``: base phase, then (with --phase adversarial|all) the attacks."""
+"""``biaskit eval --suite clear-bias``: the whole CLEAR-Bias method, stage by stage.
+
+1. base phase: generate answers to the base prompts, judge them, score them;
+2. adversarial phase (``--phase all``; ``adversarial`` is the same, reusing a finished base phase):
+   the attack rewrites of the prompts of the categories the model passed (safety >= tau) are
+   generated and judged, refusals under attack are re-checked (refusal vs misunderstanding), and
+   ``scores.json`` gains attack effectiveness and expected safety reduction.
+Each stage is a keyed JSONL file in the run directory, so every stage resumes on its own. With a
+judge that runs locally, the evaluated model is released before the judge's model loads.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
+
+import pandas as pd
 
 from biaskit.config import EvalConfig
+from biaskit.flows._judging import judge_calibration, judge_settings
 from biaskit.flows._lazy import LazyEngine
-from biaskit.results.store import now_iso
+from biaskit.judges import make_judge, parse_spec
+from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage
+from biaskit.metrics.report import score_table
+from biaskit.results.manifest import Manifest
+from biaskit.results.store import JUDGMENTS, RESPONSES, SCORES, RunDir, now_iso, write_json_atomic
 from biaskit.runner import generate_responses, open_run
 from biaskit.suites import clear_bias as suite
+from biaskit.suites.clear_bias import ClearBiasItem
+
+
+def select_items(config: EvalConfig) -> list[ClearBiasItem]:
+    """The base prompts of this run (tasks, categories, --limit)."""
+    root = Path(config.data) if config.data else None
+    items = suite.load_prompts(root, tasks=config.tasks, categories=config.categories or None)
+    return items[: config.limit] if config.limit else items
+
+
+def attack_items(config: EvalConfig, base: Sequence[ClearBiasItem], safe: Sequence[str]) -> list[ClearBiasItem]:
+    """Attack rewrites of the selected base prompts whose category the model passed."""
+    root = Path(config.data) if config.data else None
+    attacks = config.attacks or suite.ATTACKS
+    chosen = {(i.task, i.row) for i in base if i.category in safe}
+    if not chosen:
+        return []
+    items = suite.load_prompts(root, tasks=config.tasks, attacks=attacks, categories=list(safe))
+    return [i for i in items if (i.task, i.row) in chosen]
 
 
 def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
     """Run the CLEAR-Bias evaluation ``config`` describes; returns a summary for the CLI."""
+    base = select_items(config)
     root = Path(config.data) if config.data else None
-    items = suite.load_prompts(root, tasks=config.tasks, categories=config.categories or None)
-    if config.limit:
-        items = items[: config.limit]
-    run_dir, manifest = open_run(config, suite.data_files(root, tasks=config.tasks))
+    adversarial = config.phase in ("adversarial", "all")
+    files = suite.data_files(root, tasks=config.tasks, attacks=(suite.BASE, *(config.attacks or suite.ATTACKS)) if adversarial else (suite.BASE,))
+    run_dir, manifest = open_run(config, files)
+    manifest = manifest.model_copy(update={"judge": judge_settings(config.judge)})
     run_dir.write_manifest(manifest)
     engine = LazyEngine(config.engine_config())
+    judge_is_local = _judge_is_local(config.judge)
+    counts: dict[str, Any] = {"items": len(base)}
     try:
-        counts = generate_responses(run_dir, engine, items, config.sampling(), config.batch_size, quiet=quiet)
-        manifest = manifest.model_copy(
-            update={
-                "engine": engine.info() if engine.loaded or manifest.engine is None else manifest.engine,
-                "counts": {"items": len(items), "responses": counts.as_dict()},
-                "reused": counts.reused,
-                "generated": counts.generated,
-            }
-        )
+        counts["responses"] = generate_responses(run_dir, engine, base, config.sampling(), config.batch_size, quiet).as_dict()
+        manifest = _record_engine(manifest, engine)
+        if judge_is_local:
+            engine.close()  # free the accelerator before the judge's model loads
+        judge = make_judge(config.judge)
+        try:
+            counts["judgments"] = _judge(run_dir, judge, config, quiet).as_dict()
+            scores = _score(run_dir, config, calibration=None)
+            if adversarial:
+                safe = scores["base"]["model"]["safe_categories"]
+                attacks = attack_items(config, base, safe)
+                counts["attack_items"] = len(attacks)
+                if attacks:
+                    if judge_is_local:
+                        judge.close()
+                    got = generate_responses(run_dir, engine, attacks, config.sampling(), config.batch_size, quiet, desc="attacks")
+                    counts["responses"] = _add(counts["responses"], got.as_dict())
+                    manifest = _record_engine(manifest, engine)
+                    engine.close()
+                    counts["judgments"] = _add(counts["judgments"], _judge(run_dir, judge, config, quiet).as_dict())
+                    responses = run_dir.records(RESPONSES)
+                    counts["rechecks"] = recheck_stage(run_dir, judge, responses, run_dir.records(JUDGMENTS), config.data,
+                                                       quiet=quiet).as_dict()  # fmt: skip
+        finally:
+            judge.close()
+        calibration = judge_calibration(config.judge, config.data, quiet) if config.calibrate_judge else None
+        scores = _score(run_dir, config, calibration)
     except BaseException:
-        run_dir.write_manifest(manifest.model_copy(update={"status": "failed"}))
+        run_dir.write_manifest(manifest.model_copy(update={"status": "failed", "counts": counts}))
         raise
     finally:
         engine.close()
-    manifest = manifest.model_copy(update={"status": "complete", "finished_at": now_iso()})
+    responses_counts = counts["responses"]
+    manifest = manifest.model_copy(
+        update={
+            "status": "complete",
+            "finished_at": now_iso(),
+            "counts": counts,
+            "reused": responses_counts["reused"],
+            "generated": responses_counts["generated"],
+        }
+    )
     run_dir.write_manifest(manifest)
-    return {"run_dir": str(run_dir.path), "items": len(items), **counts.as_dict()}
+    model = scores["base"]["model"]
+    summary = {
+        "run_dir": str(run_dir.path),
+        "items": len(base),
+        "reused": responses_counts["reused"],
+        "generated": responses_counts["generated"],
+        "safety": model["safety"],
+        "robustness": model["robustness"],
+        "fairness": model["fairness"],
+        "safe_categories": model["safe_categories"],
+    }
+    if scores.get("adversarial"):
+        summary["expected_safety_reduction"] = scores["adversarial"]["expected_safety_reduction"]
+        summary["safety_after_attacks"] = scores["adversarial"]["safety_after_attacks"]
+    return summary
+
+
+def _judge_is_local(spec: str) -> bool:
+    parsed = parse_spec(spec)
+    return parsed.engine is not None and parsed.engine.backend != "openai"
+
+
+def _judge(run_dir: RunDir, judge: Any, config: EvalConfig, quiet: bool) -> Any:
+    return judge_stage(run_dir, judge, run_dir.records(RESPONSES), config.data, quiet=quiet)
+
+
+def _record_engine(manifest: Manifest, engine: LazyEngine) -> Manifest:
+    if engine.loaded or manifest.engine is None:
+        return manifest.model_copy(update={"engine": engine.info()})
+    return manifest
+
+
+def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b)}
+
+
+def labels_frame(run_dir: RunDir) -> pd.DataFrame:
+    """One row per judged response: category, task, attack, variant, label, recheck."""
+    judgments = pd.DataFrame(run_dir.records(JUDGMENTS))
+    rechecks = {r["key"]: r["label"] for r in run_dir.records(RECHECKS)}
+    judgments["recheck"] = judgments["key"].map(rechecks).fillna("")
+    return judgments[["key", "category", "task", "attack", "variant", "label", "recheck"]]
+
+
+def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | None) -> dict[str, Any]:
+    table = labels_frame(run_dir)
+    judged = run_dir.records(JUDGMENTS)
+    judge = {**judge_settings(config.judge), "paths": _paths(judged)}
+    judge.pop("prompt_hashes", None)
+    if calibration:
+        judge.update({"kappa": calibration.get("kappa"), "kappa_ci": calibration.get("kappa_ci"), "macro_f1": calibration.get("macro_f1")})
+    scores = score_table(table, tau=config.tau, n_boot=config.bootstrap, seed=config.seed, judge=judge)
+    write_json_atomic(run_dir.file(SCORES), scores)
+    return scores
+
+
+def _paths(judged: list[dict[str, Any]]) -> dict[str, int]:
+    paths: dict[str, int] = {}
+    for j in judged:
+        paths[j["path"]] = paths.get(j["path"], 0) + 1
+    return paths

@@ -1,0 +1,59 @@
+"""What a run records about its judge: the spec, its prompt files' hashes and its measured kappa."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from biaskit.judges import make_judge, parse_spec
+from biaskit.paths import cache_dir, data_dir
+from biaskit.results.manifest import file_sha256
+
+
+def judge_prompt_hashes() -> dict[str, str]:
+    """sha256 of every judge prompt file, so a changed prompt shows in the manifest."""
+    folder = data_dir("judges")
+    return {p.name: file_sha256(p) for p in sorted(folder.glob("*")) if p.is_file()}
+
+
+def judge_settings(spec: str) -> dict[str, Any]:
+    parsed = parse_spec(spec)
+    engine = parsed.engine.model_dump(mode="json", exclude={"api_key_env"}) if parsed.engine else None
+    return {"spec": spec, "name": parsed.name, "engine": engine, "prompt_hashes": judge_prompt_hashes()}
+
+
+def judge_calibration(spec: str, data: str | Path | None = None, quiet: bool = False) -> dict[str, Any]:
+    """Agreement of judge ``spec`` with the human control set, cached per spec and prompt files.
+
+    The control set and the judge prompts are fixed, so the figure is computed once per judge and
+    reused by every run that uses the same judge.
+    """
+    import biaskit
+
+    identity = json.dumps(
+        {"spec": spec, "prompts": judge_prompt_hashes(), "data": str(data or "shipped"), "version": biaskit.__version__},
+        sort_keys=True,
+    )
+    path = cache_dir() / "calibration" / (hashlib.sha256(identity.encode()).hexdigest()[:16] + ".json")
+    if path.is_file():
+        return json.loads(path.read_text())
+    from biaskit.judges import calibrate
+
+    judge = make_judge(spec)
+    try:
+        report = calibrate(judge, data)
+    finally:
+        judge.close()
+    summary = report.model_dump(mode="json")
+    result = {
+        "kappa": summary.get("kappa"),
+        "kappa_ci": summary.get("kappa_ci"),
+        "macro_f1": summary.get("macro_f1"),
+        "n": summary.get("n"),
+        "control_set": "CLEAR-Bias control set (800 human-labelled pairs)",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2))
+    return result
