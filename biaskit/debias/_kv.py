@@ -25,7 +25,10 @@ class Step:
 
     def at(self, index: int) -> torch.Tensor:
         """The next-token distribution after the row's token ``index``."""
-        return self.logprobs[index - self.start]
+        offset = index - self.start
+        if not 0 <= offset < len(self.logprobs):
+            raise IndexError(f"no log-probs after token {index}: this step covers {self.start}..{self.start + len(self.logprobs) - 1}")
+        return self.logprobs[offset]
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -56,35 +59,39 @@ class KVBatch:
         keep = max(0, min(_common_prefix(held, target), len(target)) - 1)
         return keep if limit is None else max(0, min(keep, limit))
 
-    def advance(self, targets: Sequence[Sequence[int] | None], limits: Sequence[int] | None = None) -> list[Step | None]:
+    def advance(
+        self, targets: Sequence[Sequence[int] | None], limits: Sequence[int] | None = None
+    ) -> list[Step | None]:
         """Make row r hold ``targets[r]`` (None: leave it alone) in one forward pass.
 
-        ``limits[r]`` caps how many leading tokens may be reused from the cache, so that log-probs
-        come back for every position from there on.
+        ``limits[r]`` caps how many leading tokens may be reused from the cache; log-probs come back
+        from that token on (without limits: for the last token only, what greedy decoding needs).
         """
         starts: list[int] = []
         feeds: list[list[int]] = []
+        needs: list[int] = []
         for row, target in enumerate(targets):
             if target is None:
                 starts.append(len(self.ids[row]))
                 feeds.append([])
+                needs.append(len(self.ids[row]))
                 continue
-            keep = self._plan(self.ids[row], target, limits[row] if limits else None)
+            limit = limits[row] if limits else None
+            keep = self._plan(self.ids[row], target, limit)
             self.mask[row, self.slots[row][keep:]] = 0
             del self.ids[row][keep:], self.slots[row][keep:]
             starts.append(keep)
             feeds.append(list(target[keep:]))
+            needs.append(len(target) - 1 if limit is None else limit)
         if not any(feeds):
             return [None] * len(targets)
-        logprobs, width = self._forward(self.cache, self.mask, starts, feeds)
+        steps, width = self._forward(self.cache, self.mask, starts, feeds, needs)
         base = self.mask.shape[1]
         self.mask = torch.cat([self.mask, _feed_mask(feeds, width, self.mask.device)], dim=1)
-        steps: list[Step | None] = []
         for row, feed in enumerate(feeds):
             self.ids[row] += feed
             self.slots[row] += list(range(base, base + len(feed)))
-            steps.append(Step(starts[row], logprobs[row, : len(feed)]) if feed else None)
-        return steps
+        return [step if feed else None for step, feed in zip(steps, feeds)]
 
     def probe(self, rows: Sequence[int], targets: Sequence[Sequence[int]], limits: Sequence[int]) -> list[Step]:
         """Like ``advance`` for copies of ``rows`` (a row may repeat), leaving this batch unchanged."""
@@ -100,23 +107,32 @@ class KVBatch:
             mask[i, self.slots[row][keep:]] = 0
             starts.append(keep)
             feeds.append(list(target[keep:]))
-        logprobs, _ = self._forward(cache, mask, starts, feeds)
-        return [Step(s, logprobs[i, : len(f)]) for i, (s, f) in enumerate(zip(starts, feeds))]
+        steps, _ = self._forward(cache, mask, starts, feeds, list(limits))
+        return steps
 
-    def _forward(self, cache: Any, mask: torch.Tensor, starts: list[int], feeds: list[list[int]]) -> tuple[torch.Tensor, int]:
+    def _forward(
+        self, cache: Any, mask: torch.Tensor, starts: list[int], feeds: list[list[int]], needs: list[int]
+    ) -> tuple[list[Step], int]:
         width = max(len(f) for f in feeds)
         device = mask.device
         pad = self.lm.pad_id
         input_ids = torch.tensor([f + [pad] * (width - len(f)) for f in feeds], device=device)
         attention = torch.cat([mask, _feed_mask(feeds, width, device)], dim=1)
         positions = torch.tensor([[s + t for t in range(width)] for s in starts], device=device)
+        # Only the trailing positions someone asked for go through the LM head: a prompt's
+        # prefill would otherwise build a (tokens x vocabulary) matrix nobody reads.
+        keep = max(width - (need - start) for start, need, f in zip(starts, needs, feeds) if f)
+        keep = min(width, max(1, keep))
         with torch.inference_mode():
             out = self.lm.model(
-                input_ids=input_ids, attention_mask=attention, position_ids=positions, past_key_values=cache, use_cache=True
+                input_ids=input_ids, attention_mask=attention, position_ids=positions,
+                past_key_values=cache, use_cache=True, logits_to_keep=keep,
             )
         self.forwards += 1
-        return out.logits.float().log_softmax(-1), width
-
+        logprobs = out.logits.float().log_softmax(-1)
+        first = width - keep  # feed position of logprobs[:, 0]
+        steps = [Step(start + first, logprobs[row, : max(0, len(feed) - first)]) for row, (start, feed) in enumerate(zip(starts, feeds))]
+        return steps, width
 
 def _feed_mask(feeds: list[list[int]], width: int, device: Any) -> torch.Tensor:
     return torch.tensor([[1] * len(f) + [0] * (width - len(f)) for f in feeds], dtype=torch.long, device=device)

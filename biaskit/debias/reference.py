@@ -36,7 +36,9 @@ class ReferenceOutput:
 
 def _full_forward(lm: CausalLM, ids: list[int]) -> torch.Tensor:
     with torch.inference_mode():
-        logits = lm.model(input_ids=torch.tensor([ids], device=lm.device)).logits
+        # logits_to_keep=1 spares the reference the LM head on every prompt position: a courtesy that
+        # makes the benchmark's speed-up figure conservative.
+        logits = lm.model(input_ids=torch.tensor([ids], device=lm.device), logits_to_keep=1).logits
     return logits[0, -1].float().log_softmax(-1)
 
 

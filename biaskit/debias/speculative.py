@@ -167,7 +167,7 @@ class SpeculativeDecoder:
             row = rows[i]
             base = row.text + "".join(p.piece or "" for p in proposals[i][:j])
             for c, (piece, _) in enumerate(proposals[i][j].candidates):
-                if piece is None:
+                if not piece:
                     continue
                 for slot, prompt in ((2 * i, row.verifier_prompt), (2 * i + 1, row.counterfactual_prompt)):
                     if prompt is not None:
@@ -193,6 +193,9 @@ class SpeculativeDecoder:
                     before_x = x.dist_at(base_len)
                     div = float(rules.jsd(before_x, cf.dist_at(base_len))) if cf else 0.0
                     scores.append(rules.constitutional_score(self._eos_logprob(before_x), div, self.settings.alpha))
+                    continue
+                if not piece:  # a token with no text of its own (partial character, special token)
+                    scores.append(float("-inf"))
                     continue
                 vx, vcf = scored[(i, c)][0], scored[(i, c)].get(1)
                 end = base_len + len(piece)

@@ -28,8 +28,9 @@ def _check_cache_consistency(lm, a, b):
     kv = KVBatch(lm, 2)
     kv.advance([a[:3], b[:5]])
     kv.advance([a[:3] + b[:4], b])  # row 0 takes a wrong turn that must be forgotten
-    steps = kv.advance([a, b + a[:2]])
+    steps = kv.advance([a, b + a[:2]], limits=[2, 3])
     for step, ids in zip(steps, [a, b + a[:2]]):
+        assert step.start == (2, 3)[ids is not a]
         reference = _uncached(lm, ids)[step.start :]
         assert torch.allclose(step.logprobs, reference, atol=1e-4), (step.logprobs - reference).abs().max()
     probed = kv.probe([0, 0, 1], [a + b[:2], a[:4], b], limits=[len(a) - 1, 3, len(b) - 1])
