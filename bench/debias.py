@@ -2,6 +2,11 @@
 
     python bench/debias.py --draft smollm2-135m --verifier gemma3-270m --prompts 4 --max-tokens 24
 
+    python bench/debias.py --iir 40 --draft smollm2-135m --verifier smollm2-135m --out-dir results/debias-iir-smollm2
+
+(the second form measures the Identity Inference Rate before/after on the first N masked-identity
+prompts of each axis instead, with the baselines alongside.)
+
 All three decode the same prompts with the same token budget. Speed is output tokens per second,
 counting the output text's tokens under the verifier's tokenizer for every method, so methods that
 emit draft tokens and methods that emit verifier tokens are measured in the same unit. Targets:
@@ -37,7 +42,11 @@ def main() -> None:
     parser.add_argument("--rule", default="constitutional")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", help="write the figures as JSON here")
+    parser.add_argument("--iir", type=int, default=0, help="measure IIR before/after on N prompts per axis instead")
+    parser.add_argument("--out-dir", help="--iir: folder for iir.json and generations.jsonl")
     args = parser.parse_args()
+    if args.iir:
+        return run_iir(args)
 
     import torch
 
@@ -99,6 +108,48 @@ def main() -> None:
         setup = {k: getattr(args, k) for k in ("draft", "verifier", "prompts", "max_tokens", "gamma", "rule")}
         setup["device"] = str(draft.device)
         Path(args.out).write_text(json.dumps({"setup": setup, "figures": figures, "ratios": ratios}, indent=2) + "\n")
+
+
+def run_iir(args: argparse.Namespace) -> None:
+    """IIR of the draft alone, two baselines and the debias loop, on the same masked prompts."""
+    from biaskit.debias import debias_generate, load_constitution
+    from biaskit.debias._lm import load_causal_lm
+    from biaskit.debias.baselines import greedy_generate, self_debias_generate, system_prompt_generate
+    from biaskit.debias.iir import identity_inference_rate, load_iir_items
+    from biaskit.engines._types import ChatRequest
+
+    all_items = load_iir_items()
+    items = [i for axis in ("religion", "caste") for i in [x for x in all_items if x.axis == axis][: args.iir]]
+    prompts = [i.prompt for i in items]
+    draft = load_causal_lm(args.draft)
+    verifier = draft if args.verifier == args.draft else load_causal_lm(args.verifier)
+    constitution = load_constitution()
+    answers: dict[str, list[str]] = {}
+    seconds: dict[str, float] = {}
+    methods = {
+        "draft_alone": lambda: [t for t, _ in greedy_generate(draft, [ChatRequest.user(p) for p in prompts], args.max_tokens)],
+        "constitution_system_prompt": lambda: [t for t, _ in system_prompt_generate(draft, prompts, constitution, args.max_tokens)],
+        "self_debiasing": lambda: [t for t, _ in self_debias_generate(draft, prompts, args.max_tokens)],
+        "biaskit_debias": lambda: [r.text for r in debias_generate(prompts, draft, verifier, constitution=constitution, rule=args.rule,
+                                                                   gamma=args.gamma, max_tokens=args.max_tokens, batch_size=8)],
+    }
+    out_dir = Path(args.out_dir or ".")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, run in methods.items():
+        started = time.perf_counter()
+        answers[name] = run()
+        seconds[name] = time.perf_counter() - started
+        report = identity_inference_rate(items, answers[name])
+        print(f"{name}: IIR {report.overall.rate:.1f}% [{report.overall.low:.1f}, {report.overall.high:.1f}] "
+              + ", ".join(f"{a} {r.rate:.1f}%" for a, r in report.by_axis.items()) + f" ({seconds[name]:.0f}s)", flush=True)
+    reports = {name: identity_inference_rate(items, texts).model_dump() for name, texts in answers.items()}
+    setup = {k: getattr(args, k) for k in ("draft", "verifier", "max_tokens", "gamma", "rule")}
+    setup.update(prompts_per_axis=args.iir, constitution=constitution.name, decoding="greedy")
+    (out_dir / "iir.json").write_text(json.dumps({"setup": setup, "seconds": seconds, "iir": reports}, indent=2) + "\n")
+    with (out_dir / "generations.jsonl").open("w") as handle:
+        for n, item in enumerate(items):
+            handle.write(json.dumps({"id": item.id, "axis": item.axis, "prompt": item.prompt,
+                                     **{name: answers[name][n] for name in answers}}, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

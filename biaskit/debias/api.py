@@ -11,11 +11,11 @@ from pydantic import BaseModel
 
 from biaskit.debias._lm import CausalLM, load_causal_lm
 from biaskit.debias.constitution import DEFAULT_CONSTITUTION, Constitution, load_constitution
-from biaskit.debias.counterfactual import Counterfactual, SwapList, load_swaps
+from biaskit.debias.counterfactual import SwapList, load_swaps
 from biaskit.debias.settings import DebiasSettings
 from biaskit.debias.speculative import Row, SpeculativeDecoder
 from biaskit.debias.stats import PromptStats
-from biaskit.engines._types import ChatRequest
+from biaskit.engines._types import ChatRequest, Message
 from biaskit.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -43,24 +43,47 @@ def check_context(lm: CausalLM, ids: Sequence[int], max_tokens: int, index: int,
         )
 
 
+def with_constitution(request: ChatRequest, constitution: Constitution) -> ChatRequest:
+    """The request as the verifier sees it: the constitution first in the system prompt."""
+    system = [m.content for m in request.messages if m.role == "system"]
+    others = tuple(m for m in request.messages if m.role != "system")
+    text = "\n\n".join([constitution.text, *system])
+    return ChatRequest(messages=(Message(role="system", content=text), *others), assistant_prefix=request.assistant_prefix)
+
+
+def swap_request(swaps: SwapList, request: ChatRequest) -> ChatRequest | None:
+    """The counterfactual request (identity terms swapped in every turn), None if none was found."""
+    turns = [swaps.swap(m.content) for m in request.messages]
+    prefix = swaps.swap(request.assistant_prefix) if request.assistant_prefix else None
+    if not any(t.found for t in turns) and not (prefix and prefix.found):
+        return None
+    messages = tuple(Message(role=m.role, content=t.counterfactual or m.content) for m, t in zip(request.messages, turns))
+    return ChatRequest(messages=messages, assistant_prefix=(prefix.counterfactual or request.assistant_prefix) if prefix else "")
+
+
 def build_rows(
-    draft: CausalLM, verifier: CausalLM, constitution: Constitution, items: Sequence[Counterfactual], max_tokens: int
+    draft: CausalLM, verifier: CausalLM, constitution: Constitution, requests: Sequence[ChatRequest],
+    counterfactuals: Sequence[ChatRequest | None], max_tokens: int,
 ) -> list[Row]:
-    """Tokenize each prompt for the draft (plain) and the verifier (constitution, x and x')."""
+    """Tokenize each prompt for the draft (as given) and the verifier (constitution; x and x')."""
     rows = []
-    for index, item in enumerate(items):
-        draft_ids = draft.prompt_ids(ChatRequest.user(item.prompt))
-        verifier_ids = verifier.prompt_ids(ChatRequest.user(item.prompt, system=constitution.text))
-        cf_ids = verifier.prompt_ids(ChatRequest.user(item.counterfactual, system=constitution.text)) if item.found else None
+    for index, (request, cf) in enumerate(zip(requests, counterfactuals)):
+        draft_ids = draft.prompt_ids(request)
+        verifier_ids = verifier.prompt_ids(with_constitution(request, constitution))
+        cf_ids = verifier.prompt_ids(with_constitution(cf, constitution)) if cf is not None else None
         check_context(draft, draft_ids, max_tokens, index, "draft")
         for ids in (verifier_ids, cf_ids or []):
             check_context(verifier, ids, max_tokens, index, "verifier")
-        rows.append(Row(draft_ids, verifier_ids, cf_ids, stats=PromptStats(has_counterfactual=item.found)))
+        rows.append(Row(draft_ids, verifier_ids, cf_ids, stats=PromptStats(has_counterfactual=cf is not None)))
     return rows
 
 
+def _user_text(request: ChatRequest) -> str:
+    return next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+
+
 def debias_generate(
-    prompts: Sequence[str],
+    prompts: Sequence[str | ChatRequest],
     draft: Any,
     verifier: Any,
     constitution: str | Path | Constitution = DEFAULT_CONSTITUTION,
@@ -76,7 +99,8 @@ def debias_generate(
 ) -> list[DebiasResult]:
     """Generate a debiased answer to each prompt.
 
-    ``draft`` and ``verifier`` are model specs (alias, local directory, hub id), loaded
+    A prompt is a user message or a whole :class:`ChatRequest`; the draft sees it as given, the
+    verifier with the constitution as system prompt. ``draft`` and ``verifier`` are model specs (alias, local directory, hub id), loaded
     :class:`CausalLM` objects or hf engines; they may use different tokenizers. ``constitution``
     is a shipped name or a file path. Prompts are decoded ``batch_size`` at a time and
     ``on_result`` is called as each batch finishes, so callers can keep finished generations.
@@ -85,28 +109,30 @@ def debias_generate(
     if batch_size < 1:
         raise ConfigError(f"batch size {batch_size} must be at least 1")
     charter = constitution if isinstance(constitution, Constitution) else load_constitution(constitution)
-    items = [(swaps or load_swaps()).swap(p) for p in prompts]
-    missing = sum(not c.found for c in items)
+    swaps = swaps or load_swaps()
+    requests = [p if isinstance(p, ChatRequest) else ChatRequest.user(p) for p in prompts]
+    counterfactuals = [swap_request(swaps, r) for r in requests]
+    missing = sum(cf is None for cf in counterfactuals)
     if missing:
-        log.warning("%d of %d prompts have no identity term to swap: their fairness term is inactive", missing, len(items))
+        log.warning("%d of %d prompts have no identity term to swap: their fairness term is inactive", missing, len(requests))
     draft_lm = load_causal_lm(draft)
     # The same model as draft and verifier is loaded once (it sees different prompts in each role).
     verifier_lm = draft_lm if isinstance(verifier, str) and verifier == draft else load_causal_lm(verifier)
     decoder = SpeculativeDecoder(draft_lm, verifier_lm, settings)
     # Tokenize (and length-check) every prompt before decoding any, so a bad prompt fails fast.
-    all_rows = build_rows(draft_lm, verifier_lm, charter, items, max_tokens)
+    all_rows = build_rows(draft_lm, verifier_lm, charter, requests, counterfactuals, max_tokens)
     results: list[DebiasResult] = []
-    for first in range(0, len(items), batch_size):
-        chunk = items[first : first + batch_size]
+    for first in range(0, len(requests), batch_size):
+        chunk = list(zip(requests, counterfactuals))[first : first + batch_size]
         rows = all_rows[first : first + batch_size]
         started = time.perf_counter()
         decoder.decode(rows)
         seconds = time.perf_counter() - started
-        for offset, (item, row) in enumerate(zip(chunk, rows)):
+        for offset, ((request, cf), row) in enumerate(zip(chunk, rows)):
             result = DebiasResult(
                 index=first + offset,
-                prompt=item.prompt,
-                counterfactual=item.counterfactual,
+                prompt=_user_text(request),
+                counterfactual=_user_text(cf) if cf is not None else None,
                 text=row.text,
                 finish_reason=row.finish_reason or "length",
                 stats=row.stats,

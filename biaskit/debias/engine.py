@@ -1,0 +1,88 @@
+"""``DebiasEngine``: debiased decoding behind the Engine protocol, so any suite can run through it.
+
+``generate`` decodes with the draft + constitution-guided verifier; ``score`` delegates to the
+verifier (log-probs of a continuation are a property of a model, not of a decoding rule).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from biaskit.debias._lm import load_causal_lm
+from biaskit.debias.api import debias_generate
+from biaskit.debias.constitution import DEFAULT_CONSTITUTION, load_constitution
+from biaskit.debias.counterfactual import load_swaps
+from biaskit.debias.settings import DebiasSettings
+from biaskit.debias.stats import PromptStats
+from biaskit.engines._chat import continuation_token_ids
+from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
+from biaskit.errors import ConfigError
+
+
+class DebiasEngine:
+    """A draft and a verifier combined by constitution-guided speculative decoding (greedy)."""
+
+    backend = "debias-hf"
+
+    def __init__(
+        self, draft: Any, verifier: Any, constitution: str = DEFAULT_CONSTITUTION, settings: DebiasSettings | None = None,
+        batch_size: int = 8,
+    ) -> None:
+        self.settings = settings or DebiasSettings()
+        self.constitution = load_constitution(constitution)
+        self.swaps = load_swaps()
+        self.draft = load_causal_lm(draft)
+        self.verifier = self.draft if isinstance(verifier, str) and verifier == draft else load_causal_lm(verifier)
+        self.batch_size = batch_size
+        self.last_stats: list[PromptStats] = []  # statistics of the latest generate call, per request
+
+    def info(self) -> EngineInfo:
+        import transformers
+
+        return EngineInfo(
+            backend=self.backend,
+            backend_version=transformers.__version__,
+            model=f"{self.draft.name} -> {self.verifier.name}",
+            model_path=self.verifier.path,
+            extra={
+                "draft": self.draft.name, "verifier": self.verifier.name, "constitution": self.constitution.name,
+                "constitution_source": self.constitution.source, **self.settings.__dict__,
+            },
+        )
+
+    def generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion]]:
+        if sampling.temperature > 0 or sampling.n > 1:
+            raise ConfigError("debiased decoding is greedy: use temperature 0 and one sample per prompt")
+        settings = self.settings.__dict__ | {"max_tokens": sampling.max_tokens}
+        results = debias_generate(
+            list(requests), self.draft, self.verifier, constitution=self.constitution, swaps=self.swaps,
+            batch_size=self.batch_size, **settings,
+        )
+        self.last_stats = [r.stats for r in results]
+        completions = []
+        for r in results:
+            text, finish = r.text, r.finish_reason
+            cut = min((text.find(s) for s in sampling.stop if s and s in text), default=-1)
+            if cut >= 0:
+                text, finish = text[:cut], "stop"
+            completions.append([Completion(text=text, finish_reason=finish)])
+        return completions
+
+    def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
+        """Log-prob of each continuation under the verifier (without the constitution)."""
+        import torch
+
+        lm, scores = self.verifier, []
+        for request in requests:
+            context = lm.prompt_ids(request.context)
+            target = continuation_token_ids(lm.tokenizer, request.continuation)
+            with torch.inference_mode():
+                logits = lm.model(input_ids=torch.tensor([context + target], device=lm.device)).logits[0]
+            logprobs = logits.float().log_softmax(-1)
+            values = [float(logprobs[len(context) - 1 + i, token]) for i, token in enumerate(target)]
+            scores.append(Score(logprob=sum(values), token_logprobs=values, tokens=[lm.tokenizer.decode([t]) for t in target]))
+        return scores
+
+    def close(self) -> None:
+        self.draft.model = None
+        self.verifier.model = None
