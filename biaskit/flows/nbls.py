@@ -121,7 +121,7 @@ def score(
     if "gender" in frames["plain"]:
         plain["gender"]["by_task"] = {
             task: metrics.score_table(f.dropna(subset=["model_women"]), "gender", n_boot=n_boot, names=("mean_abs_gap", "neither_share"))
-            for task, f in suite._measure.task_frames(_condition(records, False), table, "gender").items()
+            for task, f in suite.task_frames(_condition(records, False), table, "gender").items()
         }
     grounded = None
     if options.ground:

@@ -133,3 +133,21 @@ def test_grounding_facts_never_name_the_asked_occupation():
         assert not any(f" {item.occupation.lower()} are" in line for line in lines)
     # reruns draw the same facts
     assert grounding_messages(table, asked, 32) == facts
+
+
+def test_options_are_read_from_the_run_configuration():
+    """The suite options come from EvalConfig fields when it has them (defaults otherwise)."""
+
+    class WithNbls(EvalConfig):
+        bls: str | None = None
+        ground: int | None = None
+        nbls_method: str = "auto"
+        nbls_tasks: tuple[str, ...] = ()
+        occupations: tuple[str, ...] = ()
+
+    config = WithNbls(suite="nbls", bls="my.csv", ground=32, nbls_tasks=("mc",), occupations=("nurse",), backend="openai")
+    options = flow.NblsOptions.from_config(config)
+    assert (options.bls, options.ground, options.tasks, options.occupations) == ("my.csv", 32, ("mc",), ("nurse",))
+    assert options.shots == ("zero",) and options.attributes == ("gender", "race")
+    assert options.resolved_method(config) == "sample"  # no log-probabilities from chat APIs
+    assert flow.NblsOptions.from_config(EvalConfig(suite="nbls", data="x.csv")) == flow.NblsOptions(bls="x.csv")

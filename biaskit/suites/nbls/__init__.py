@@ -3,7 +3,15 @@
 See ``prompts/nbls/templates.yaml`` for the wording and ``biaskit.metrics.nbls`` for the metrics.
 """
 
-from biaskit.suites.nbls._measure import NEITHER, distribution, match_answer, occupation_frame, sample_items, score_items
+from biaskit.suites.nbls._measure import (
+    NEITHER,
+    distribution,
+    match_answer,
+    occupation_frame,
+    sample_items,
+    score_items,
+    task_frames,
+)
 from biaskit.suites.nbls._prompts import (
     ATTRIBUTES,
     DEFAULT_GROUND_K,
@@ -38,5 +46,6 @@ __all__ = [
     "sample_items",
     "score_items",
     "select_occupations",
+    "task_frames",
     "templates_path",
 ]
