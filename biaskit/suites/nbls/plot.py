@@ -21,13 +21,18 @@ def plot_shares(frames: dict[str, pd.DataFrame], path: Path, title: str, n_label
         gap = (frame["model_women"] - frame["bls_women"]).abs()
         ax.plot([0, 100], [0, 100], color="0.5", linestyle="--", linewidth=1, label="model = BLS")
         ax.scatter(frame["bls_women"], frame["model_women"], s=12, alpha=0.6, color="tab:blue", label="occupation")
-        for _, row in frame.loc[gap.nlargest(n_labels).index].iterrows():
+        outliers = frame.loc[gap.nlargest(n_labels).index].sort_values("model_women")
+        for rank, (_, row) in enumerate(outliers.iterrows()):
+            # fan the labels out vertically (outliers cluster) and keep them inside the axes
+            right = row["bls_women"] > 50
             ax.annotate(
                 _short(row["occupation"]),
                 (row["bls_women"], row["model_women"]),
-                fontsize=7,
-                xytext=(3, 3),
+                xytext=(-40 if right else 40, 18 * (rank - (len(outliers) - 1) / 2) + (-60 if row["model_women"] > 50 else 60)),
                 textcoords="offset points",
+                ha="right" if right else "left",
+                fontsize=7,
+                arrowprops={"arrowstyle": "-", "color": "0.4", "linewidth": 0.6},
             )
         ax.set(xlim=(0, 100), ylim=(0, 100), xlabel="BLS: % women employed", ylabel="model: % women pictured")
         ax.set_title(f"{condition} (mean |gap| {gap.mean():.1f} points, n={len(frame)})", fontsize=10)
