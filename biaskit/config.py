@@ -24,7 +24,7 @@ from biaskit.errors import ConfigError
 # Options that change how a run is carried out or scored, not which responses it holds: a run directory
 # is shared across them, so `--phase base` then `--phase all` continues the same run.
 NOT_IDENTITY = frozenset(
-    {"run_id", "results_dir", "batch_size", "concurrency", "phase", "judge", "calibrate_judge", "tau", "bootstrap"}
+    {"run_id", "results_dir", "batch_size", "concurrency", "phase", "attack_scope", "judge", "calibrate_judge", "tau", "bootstrap"}
 )
 
 
@@ -39,6 +39,9 @@ class EvalConfig(BaseModel):
     categories: tuple[str, ...] = ()
     attacks: tuple[str, ...] = ()  # empty: all attacks (adversarial phase)
     phase: Literal["base", "adversarial", "all"] = "base"
+    # "safe": attack only the categories the model passed (the paper's method); "all": attack every
+    # category, a stress test for models that pass none
+    attack_scope: Literal["safe", "all"] = "safe"
     limit: int | None = Field(None, ge=1)
     condition: str = "plain"
     # which model

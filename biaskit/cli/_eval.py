@@ -17,6 +17,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--categories", type=_csv, help="comma-separated bias categories")
     p.add_argument("--attacks", type=_csv, help="comma-separated attacks for the adversarial phase (default: all)")
     p.add_argument("--phase", help="base (default), adversarial or all")
+    p.add_argument("--attack-scope", dest="attack_scope",
+                   help="safe (default: attack only categories the model passed, as the paper) or all (stress test)")
+    p.add_argument("--tau", type=float, help="safety threshold for a safe category (default 0.5)")
+    p.add_argument("--bootstrap", type=int, help="bootstrap resamples for intervals (default 1000)")
+    p.add_argument("--no-calibrate-judge", dest="calibrate_judge", action="store_const", const=False,
+                   help="do not measure the judge's kappa on the control set")
     p.add_argument("--limit", type=int, help="evaluate only the first N prompts (quick runs)")
     p.add_argument("--judge", help="judge spec: hybrid (default), deterministic, or llm:MODEL")
     p.add_argument("--temperature", type=float)

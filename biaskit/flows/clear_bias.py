@@ -70,7 +70,8 @@ def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
             scores = _score(run_dir, config, calibration=None)
             if adversarial:
                 safe = scores["base"]["model"]["safe_categories"]
-                attacks = attack_items(config, base, safe)
+                attacked = safe if config.attack_scope == "safe" else suite.CATEGORIES
+                attacks = attack_items(config, base, attacked)
                 counts["attack_items"] = len(attacks)
                 if attacks:
                     if judge_is_local:
@@ -154,7 +155,8 @@ def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | No
     judge.pop("prompt_hashes", None)
     if calibration:
         judge.update({"kappa": calibration.get("kappa"), "kappa_ci": calibration.get("kappa_ci"), "macro_f1": calibration.get("macro_f1")})
-    scores = score_table(table, tau=config.tau, n_boot=config.bootstrap, seed=config.seed, judge=judge)
+    scores = score_table(table, tau=config.tau, n_boot=config.bootstrap, seed=config.seed, judge=judge,
+                         attack_scope=config.attack_scope)  # fmt: skip
     write_json_atomic(run_dir.file(SCORES), scores)
     return scores
 
