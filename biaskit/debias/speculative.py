@@ -162,7 +162,10 @@ class SpeculativeDecoder:
 
     def _rerank(self, kv: KVBatch, rows: list[Row], rejected: dict[int, int], proposals, views) -> dict[int, tuple]:
         """Score the draft's top-k candidates at each rejected position by text under x and x'."""
-        probe_rows, targets, limits, owners = [], [], [], []
+        probe_rows: list[int] = []
+        targets: list[list[int]] = []
+        limits: list[int] = []
+        pending: list[tuple[int, int, int, int, list[int], list[int]]] = []  # row, candidate, side, prompt len, ids, ends
         for i, j in rejected.items():
             row = rows[i]
             base = row.text + "".join(p.piece or "" for p in proposals[i][:j])
@@ -175,13 +178,12 @@ class SpeculativeDecoder:
                         probe_rows.append(slot)
                         targets.append(target)
                         limits.append(refeed_limit(len(prompt), ends, len(base)))
-                        owners.append((i, c, slot % 2, VerifierView(len(prompt), ids, ends, None), len(base)))  # type: ignore[arg-type]
+                        pending.append((i, c, slot % 2, len(prompt), ids, ends))
             row.stats.verifier_forwards += 1
         steps = kv.probe(probe_rows, targets, limits) if probe_rows else []
         scored: dict[tuple[int, int], dict[int, VerifierView]] = {}
-        for (i, c, side, view, base_len), step in zip(owners, steps):
-            view.step = step
-            scored.setdefault((i, c), {})[side] = view
+        for (i, c, side, prompt_len, ids, ends), step in zip(pending, steps):
+            scored.setdefault((i, c), {})[side] = VerifierView(prompt_len, ids, ends, step)
         choices = {}
         for i, j in rejected.items():
             row, block = rows[i], proposals[i]
