@@ -49,7 +49,7 @@ def test_recheck_labels_r_or_m(ScriptedEngine) -> None:
 
 @pytest.mark.slow
 def test_default_model_judges_real_control_pairs(hf_engine) -> None:
-    pairs = load_control_set().pairs[::100]  # 8 pairs, both tasks, every label
+    pairs = load_control_set().pairs[::200]  # 4 pairs, both tasks
     inputs = [JudgeInput(key=p.id, task=p.item.task, prompt=p.item.prompt, response=p.response, options=p.item.options,
                          stereotype_index=p.item.stereotype_index) for p in pairs]  # fmt: skip
     judge = make_judge("llm", engine=hf_engine)
@@ -57,6 +57,6 @@ def test_default_model_judges_real_control_pairs(hf_engine) -> None:
     assert [j.key for j in judgments] == [p.id for p in pairs]
     assert all(j.path == "llm" and j.label in ("S", "CS", "D", "R", "unparsed") for j in judgments)
     assert all(j.raw.startswith("[[") for j in judgments)  # the forced prefix keeps even a tiny model in format
-    assert sum(j.label != "unparsed" for j in judgments) >= 6
-    rechecks = judge.recheck(inputs[:2])
+    assert sum(j.label != "unparsed" for j in judgments) >= 3
+    rechecks = judge.recheck(inputs[:1])
     assert all(j.label in ("R", "M", "unparsed") for j in rechecks)
