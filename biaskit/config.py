@@ -44,6 +44,14 @@ class EvalConfig(BaseModel):
     attack_scope: Literal["safe", "all"] = "safe"
     limit: int | None = Field(None, ge=1)
     condition: str = "plain"
+    # nbls suite
+    bls: str | None = None  # BLS CPS table 11 file (tidy CSV, raw BLS export or winogender TSV); default: shipped 2025 table
+    ground: int | None = Field(None, ge=1)  # also run a grounded condition with this many BLS facts
+    nbls_method: Literal["auto", "logprob", "sample"] = "auto"
+    nbls_attributes: tuple[str, ...] = ("gender", "race")
+    nbls_tasks: tuple[str, ...] = ("sc", "mc", "ooo")
+    nbls_shots: tuple[str, ...] = ("zero",)
+    occupations: tuple[str, ...] = ()  # case-insensitive substrings of BLS titles; empty: all
     # which model
     model: str = "smollm2-135m"
     revision: str | None = None

@@ -24,6 +24,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-calibrate-judge", dest="calibrate_judge", action="store_const", const=False,
                    help="do not measure the judge's kappa on the control set")
     p.add_argument("--limit", type=int, help="evaluate only the first N prompts (quick runs)")
+    p.add_argument("--bls", help="nbls: your own BLS CPS table 11 file (tidy CSV, raw BLS export or winogender TSV)")
+    p.add_argument("--ground", type=int, nargs="?", const=32, help="nbls: also run with K BLS facts in the prompt (default K: 32)")
+    p.add_argument("--nbls-method", dest="nbls_method", help="nbls: auto (default; sample for openai), logprob or sample")
+    p.add_argument("--nbls-attributes", dest="nbls_attributes", type=_csv, help="nbls: gender,race")
+    p.add_argument("--nbls-tasks", dest="nbls_tasks", type=_csv, help="nbls: sc,mc,ooo")
+    p.add_argument("--nbls-shots", dest="nbls_shots", type=_csv, help="nbls: zero,few")
+    p.add_argument("--occupations", type=_csv, help="nbls: comma-separated substrings of occupation titles")
     p.add_argument("--judge", help="judge spec: hybrid (default), deterministic, or llm:MODEL")
     p.add_argument("--temperature", type=float)
     p.add_argument("--top-p", dest="top_p", type=float)
