@@ -52,6 +52,9 @@ class EvalConfig(BaseModel):
     nbls_tasks: tuple[str, ...] = ("sc", "mc", "ooo")
     nbls_shots: tuple[str, ...] = ("zero",)
     occupations: tuple[str, ...] = ()  # case-insensitive substrings of BLS titles; empty: all
+    # debiasing: a YAML file of debias settings (verifier, draft, constitution, rule, gamma, alpha)
+    # or "default" (the model as its own verifier, default constitution); runs plain and debiased
+    debias: str | None = None
     # which model
     model: str = "smollm2-135m"
     revision: str | None = None

@@ -31,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--nbls-tasks", dest="nbls_tasks", type=_csv, help="nbls: sc,mc,ooo")
     p.add_argument("--nbls-shots", dest="nbls_shots", type=_csv, help="nbls: zero,few")
     p.add_argument("--occupations", type=_csv, help="nbls: comma-separated substrings of occupation titles")
+    p.add_argument("--debias", help="also run debiased (YAML of verifier/draft/constitution/rule/gamma/alpha, or 'default') and report the paired change")
     p.add_argument("--judge", help="judge spec: hybrid (default), deterministic, or llm:MODEL")
     p.add_argument("--temperature", type=float)
     p.add_argument("--top-p", dest="top_p", type=float)
@@ -52,10 +53,13 @@ def run(args: argparse.Namespace) -> int:
     config: EvalConfig = config_from_args(EvalConfig, args)
     if args.quiet:
         silence_libraries()
-    if config.suite == "clear-bias":
-        from biaskit.flows import clear_bias as flow
+    if config.debias:
+        from biaskit.flows import debiased as flow
+    elif config.suite == "clear-bias":
+        from biaskit.flows import clear_bias as flow  # type: ignore[no-redef]
     else:
         from biaskit.flows import nbls as flow  # type: ignore[no-redef]
     summary = flow.run(config, quiet=args.quiet)
     print(json.dumps(summary, indent=2))
     return 0
+

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from biaskit.engines import ChatRequest, Completion, Engine, EngineConfig, EngineInfo, SamplingParams, Score, ScoreRequest, load_engine
 from biaskit.engines.models import resolve_model
 
 
 class LazyEngine:
-    def __init__(self, config: EngineConfig) -> None:
+    """Loads ``config``'s model (or calls ``loader``) on first use; ``close`` releases it until next use."""
+
+    def __init__(self, config: EngineConfig, loader: Callable[[], Engine] | None = None) -> None:
         self.config = config
+        self.loader = loader or (lambda: load_engine(config))
         self._engine: Engine | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = load_engine(self.config)
+            self._engine = self.loader()
         return self._engine
 
     @property

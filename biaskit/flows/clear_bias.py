@@ -12,11 +12,12 @@ judge that runs locally, the evaluated model is released before the judge's mode
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
 from biaskit.config import EvalConfig
+from biaskit.engines import Engine
 from biaskit.flows._judging import judge_calibration, judge_settings
 from biaskit.flows._lazy import LazyEngine
 from biaskit.judges import make_judge, parse_spec
@@ -47,8 +48,12 @@ def attack_items(config: EvalConfig, base: Sequence[ClearBiasItem], safe: Sequen
     return [i for i in items if (i.task, i.row) in chosen]
 
 
-def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
-    """Run the CLEAR-Bias evaluation ``config`` describes; returns a summary for the CLI."""
+def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Engine] | None = None) -> dict[str, Any]:
+    """Run the CLEAR-Bias evaluation ``config`` describes; returns a summary for the CLI.
+
+    ``engine_loader`` replaces loading ``config``'s model (the debiased condition passes one that
+    builds a draft + verifier engine).
+    """
     base = select_items(config)
     root = Path(config.data) if config.data else None
     adversarial = config.phase in ("adversarial", "all")
@@ -56,7 +61,7 @@ def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
     run_dir, manifest = open_run(config, files)
     manifest = manifest.model_copy(update={"judge": judge_settings(config.judge)})
     run_dir.write_manifest(manifest)
-    engine = LazyEngine(config.engine_config())
+    engine = LazyEngine(config.engine_config(), engine_loader)
     judge_is_local = _judge_is_local(config.judge)
     counts: dict[str, Any] = {"items": len(base)}
     try:

@@ -1,0 +1,138 @@
+"""``biaskit eval --debias CONFIG``: the same items with and without debiasing, compared pairwise.
+
+The plain condition is an ordinary run of ``--model``; the debiased condition runs the same items,
+seeds and decoding budget through a :class:`~biaskit.debias.engine.DebiasEngine` (the model as
+draft, a constitution-guided verifier). Both are run directories of their own (the leaderboard shows
+both rows); the debiased one also gets ``paired.json``: per-category differences with paired
+bootstrap intervals (responses matched by key) and the cost ratio of the two decoders.
+
+CONFIG is a YAML file, or ``default`` (the model as its own verifier, default constitution)::
+
+    verifier: gemma3-270m          # default: the evaluated model
+    draft: smollm2-135m            # default: --model
+    constitution: anti_discrimination   # a shipped name or a file path
+    rule: constitutional           # or reference
+    gamma: 4
+    alpha: 1.0
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from biaskit.config import EvalConfig
+from biaskit.errors import ConfigError
+from biaskit.results.store import write_json_atomic
+
+PAIRED = "paired.json"
+
+
+class DebiasConfig(BaseModel):
+    """The debiased condition: which models, which constitution, which acceptance rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    draft: str | None = None
+    verifier: str | None = None
+    constitution: str = "anti_discrimination"
+    rule: str = "constitutional"
+    gamma: int = Field(4, ge=1, le=16)
+    alpha: float = Field(1.0, ge=0.0, le=100.0)
+    top_k: int = Field(5, ge=1, le=50)
+    margin: float = Field(2.0, ge=0.0, le=50.0)
+    batch_size: int = Field(8, ge=1)
+
+
+def read_debias_config(spec: str) -> DebiasConfig:
+    if spec == "default":
+        return DebiasConfig()
+    path = Path(spec)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise ConfigError(f"--debias {spec}: cannot read it ({exc.strerror or exc}); give a YAML file or 'default'") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--debias {spec}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"--debias {spec}: expected a mapping such as 'verifier: gemma3-270m'")
+    try:
+        return DebiasConfig(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ConfigError(f"--debias {spec}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+def _debias_engine(config: EvalConfig, debias: DebiasConfig) -> Any:
+    from biaskit.debias.engine import DebiasEngine
+    from biaskit.debias.settings import DebiasSettings
+
+    settings = DebiasSettings(rule=debias.rule, gamma=debias.gamma, alpha=debias.alpha, top_k=debias.top_k,  # type: ignore[arg-type]
+                              margin=debias.margin, max_tokens=config.max_tokens)  # fmt: skip
+    return DebiasEngine(debias.draft or config.model, debias.verifier or config.model, debias.constitution, settings,
+                        batch_size=debias.batch_size)  # fmt: skip
+
+
+def _flow(config: EvalConfig) -> Any:
+    if config.suite == "clear-bias":
+        from biaskit.flows import clear_bias
+
+        return clear_bias
+    raise ConfigError("--debias works with --suite clear-bias (NBLS has its own debiasing: --ground K)")
+
+
+def measure_cost(config: EvalConfig, debias: DebiasConfig, prompts: int = 8) -> dict[str, Any]:
+    """Generated tokens/s of the plain model and of the debiased decoder on the same prompts."""
+    from biaskit.engines import load_engine
+    from biaskit.flows.clear_bias import select_items
+
+    from transformers import AutoTokenizer
+
+    from biaskit.engines.models import resolve_model
+
+    requests = [item.request() for item in select_items(config)[:prompts]]
+    sampling = config.sampling()
+    # Count both decoders' output in the same units: tokens of the evaluated model's tokenizer.
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(config.model, config.revision).path)
+    figures = {}
+    for name, load in (("plain", lambda: load_engine(config.engine_config())), ("debiased", lambda: _debias_engine(config, debias))):
+        engine = load()
+        try:
+            start = time.perf_counter()
+            out = engine.generate(requests, sampling)
+            seconds = time.perf_counter() - start
+        finally:
+            engine.close()
+        tokens = sum(len(tokenizer(c[0].text, add_special_tokens=False)["input_ids"]) for c in out)
+        figures[name] = {"seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds if seconds else None}
+    plain, debiased = figures["plain"]["seconds"], figures["debiased"]["seconds"]
+    return {"prompts": len(requests), **figures, "time_ratio": debiased / plain if plain else None}
+
+
+def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
+    """Plain run, debiased run, paired comparison; returns both summaries and the comparison."""
+    assert config.debias is not None
+    debias = read_debias_config(config.debias)
+    flow = _flow(config)
+    if config.temperature > 0 or config.samples > 1:
+        raise ConfigError("--debias decodes greedily: use --temperature 0 and --samples 1")
+    plain_config = config.model_copy(update={"debias": None, "condition": "plain"})
+    plain = flow.run(plain_config, quiet)
+    debiased_config = config.model_copy(update={"condition": "debiased"})
+    debiased = flow.run(debiased_config, quiet, engine_loader=lambda: _debias_engine(config, debias))
+
+    from biaskit.results.leaderboard import compare_runs
+
+    comparison = compare_runs(Path(plain["run_dir"]), Path(debiased["run_dir"]), n_boot=config.bootstrap, seed=config.seed)
+    paired = {
+        "plain_run": Path(plain["run_dir"]).name,
+        "debiased_run": Path(debiased["run_dir"]).name,
+        "debias": debias.model_dump(mode="json"),
+        "comparison": comparison.as_dict(),
+        "cost": measure_cost(config, debias),
+    }
+    write_json_atomic(Path(debiased["run_dir"]) / PAIRED, paired)
+    return {"plain": plain, "debiased": debiased, "paired": str(Path(debiased["run_dir"]) / PAIRED), "cost": paired["cost"]}
