@@ -2,7 +2,7 @@
 
     python bench/debias.py --draft smollm2-135m --verifier gemma3-270m --prompts 4 --max-tokens 24
 
-    python bench/debias.py --iir 40 --draft smollm2-135m --verifier smollm2-135m --out-dir results/debias-iir-smollm2
+    python bench/debias.py --iir 40 --draft smollm2-135m --verifier smollm2-135m --out-dir results/studies/debias-iir-smollm2
 
 (the second form measures the Identity Inference Rate before/after on the first N masked-identity
 prompts of each axis instead, with the baselines alongside.)

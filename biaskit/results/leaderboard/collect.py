@@ -95,13 +95,18 @@ class Collection:
     superseded: list[tuple[str, str]] = field(default_factory=list)  # (run, replaced by)
 
 
+STUDIES = "studies"  # results/studies/: before/after studies (e.g. IIR) that are not leaderboard runs
+
+
 def run_dirs(results_dir: Path) -> list[Path]:
-    """Every folder directly under ``results_dir`` except hidden ones, sorted by name.
+    """Every folder directly under ``results_dir`` except hidden ones and ``studies/``, sorted by name.
 
     Folders without a manifest are included on purpose: they are reported as skipped rather
     than silently ignored.
     """
-    return sorted(p for p in Path(results_dir).iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(
+        p for p in Path(results_dir).iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != STUDIES
+    )
 
 
 def collect(results_dir: Path) -> Collection:
