@@ -140,6 +140,10 @@ class LoadedRun:
 
     @property
     def model(self) -> str:
+        # The model the user evaluated (--model); a debiased run's engine names draft -> verifier.
+        configured = self.manifest.config.get("model")
+        if isinstance(configured, str) and configured:
+            return configured
         assert self.manifest.engine is not None  # checked by load_run
         return self.manifest.engine.model
 
