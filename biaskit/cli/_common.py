@@ -36,7 +36,6 @@ def config_from_args(model: type, args: argparse.Namespace, fields: dict[str, st
     cli = {name: getattr(args, name) for name in names if hasattr(args, name)}
     for field, attr in (fields or {}).items():
         cli[field] = getattr(args, attr, None)
-    file_values = {k: v for k, v in file_values.items()}
     return build_config(model, file_values, cli, source=str(args.config) if getattr(args, "config", None) else "")
 
 

@@ -9,10 +9,10 @@ to a JSONL file as each batch finishes; running the same command again skips pro
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from biaskit.results.jsonl import parse_json_lines
 from biaskit.errors import ConfigError, DataError
 
 
@@ -46,15 +46,9 @@ def read_prompts(path: str) -> list[str]:
         prompts = [line.strip() for line in lines if line.strip()]
     else:
         prompts = []
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"--prompts {path!r}, line {number}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(record, dict) or not isinstance(record.get("prompt"), str):
-                raise DataError(f"--prompts {path!r}, line {number}: expected an object with a 'prompt' string")
+        for number, record in enumerate(parse_json_lines(lines, f"--prompts {path!r}"), 1):
+            if not isinstance(record.get("prompt"), str):
+                raise DataError(f"--prompts {path!r}, record {number}: expected an object with a 'prompt' string")
             prompts.append(record["prompt"])
     if not prompts:
         raise DataError(f"--prompts {path!r} holds no prompts")

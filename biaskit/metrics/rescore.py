@@ -17,7 +17,6 @@ response, columns ``key`` and ``label`` (R or M), joined on ``key`` (a judgments
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +26,13 @@ from biaskit.errors import DataError
 from biaskit.metrics.bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED
 from biaskit.metrics.clear_bias import DEFAULT_TAU, attach_recheck
 from biaskit.metrics.report import score_table
+from biaskit.results.jsonl import parse_json_lines
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:
     opener = gzip.open if path.suffix.lower() == ".gz" else open
-    records = []
     with opener(path, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: line {number} is not JSON ({exc.msg})") from exc
-            if not isinstance(record, dict):
-                raise DataError(f"{path}: line {number} is not a JSON object")
-            records.append(record)
-    return records
+        return parse_json_lines(handle, str(path))
 
 
 def read_labels_file(path: str | Path) -> pd.DataFrame:

@@ -25,13 +25,23 @@ def read_records(path: Path, repair: bool = False) -> Iterator[dict[str, Any]]:
     if repair and complete < len(data):
         with path.open("r+b") as handle:
             handle.truncate(complete)
-    for number, raw in enumerate(data[:complete].splitlines(), start=1):
-        if not raw.strip():
+    yield from parse_json_lines(data[:complete].decode("utf-8").splitlines(), str(path))
+
+
+def parse_json_lines(lines: Iterable[str], source: str) -> list[dict[str, Any]]:
+    """The JSON objects of ``lines`` (blank lines skipped); ``DataError`` names ``source`` and the line."""
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
             continue
         try:
-            yield json.loads(raw)
+            record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg}); the file is corrupt") from exc
+            raise DataError(f"{source}: line {number} is not JSON ({exc.msg})") from exc
+        if not isinstance(record, dict):
+            raise DataError(f"{source}: line {number} is not a JSON object")
+        records.append(record)
+    return records
 
 
 class JsonlWriter:

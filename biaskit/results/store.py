@@ -10,7 +10,7 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from biaskit.errors import BiaskitError
 from biaskit.results.jsonl import JsonlWriter, read_records
@@ -130,4 +130,4 @@ def iter_run_dirs(root: Path) -> Iterator[Path]:
     return iter(sorted(p for p in root.iterdir() if (p / MANIFEST).is_file()))
 
 
-__all__ = ["RunDir", "StageCounts", "write_json_atomic", "iter_run_dirs", "now_iso", "Iterable"]
+__all__ = ["RunDir", "StageCounts", "write_json_atomic", "iter_run_dirs", "now_iso"]
