@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--margin", type=float, default=2.0, help="constitutional rule: nats below the verifier's best a draft token may score (default 2)")
     p.add_argument("--max-tokens", type=int, default=64, help="draft tokens per answer (default 64)")
     p.add_argument("--batch-size", type=int, default=8, help="prompts decoded together (default 8)")
+    p.add_argument("--backend", default="hf", choices=["hf", "vllm"],
+                   help="hf: transformers with explicit KV caches (default); vllm: vLLM runs the forward passes, the loop stays in Python")
+    p.add_argument("--dtype", default=None, help="model dtype (default: float32 on hf, vLLM's own choice on vllm)")
     p.add_argument("--out", metavar="FILE", help="append results as JSONL here instead of printing them")
     p.set_defaults(handler=run)
 
@@ -109,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         results = debias_generate(
             [prompts[i] for i in todo], args.draft, args.verifier, constitution=constitution, rule=args.rule,
             gamma=args.gamma, alpha=args.alpha, max_tokens=args.max_tokens, top_k=args.top_k, margin=args.margin,
-            batch_size=args.batch_size, on_result=keep,
+            batch_size=args.batch_size, on_result=keep, backend=args.backend, dtype=args.dtype,
         )
     finally:
         if writer:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import torch
 
 from biaskit.debias._kv import Step
-from biaskit.debias._lm import CausalLM
+from biaskit.debias._lm import TextLM
 
 
-def draft_pieces(lm: CausalLM, gen_ids: list[int], new_ids: list[int]) -> list[str]:
+def draft_pieces(lm: TextLM, gen_ids: list[int], new_ids: list[int]) -> list[str]:
     """The text each of ``new_ids`` adds after ``gen_ids`` (cumulative decoding, so merged
     characters land on the token that completes them)."""
     base = lm.decode(gen_ids)

@@ -93,6 +93,27 @@ class KVBatch:
             self.slots[row] += list(range(base, base + len(feed)))
         return [step if feed else None for step, feed in zip(steps, feeds)]
 
+    def greedy_block(
+        self, prompts: Sequence[Sequence[int] | None], budgets: Sequence[int], k: int, stop_ids: frozenset[int]
+    ) -> list[tuple[list[int], list[tuple[list[int], list[float]]]] | None]:
+        """Greedy continuation of each row's ``prompts[r]`` (None: skip) by up to ``budgets[r]``
+        tokens, stopping after a token in ``stop_ids``; per row the tokens and, at each position,
+        the top-``k`` (ids, log-probs). One batched forward pass per token."""
+        tokens: dict[int, list[int]] = {r: [] for r, p in enumerate(prompts) if p is not None}
+        tops: dict[int, list[tuple[list[int], list[float]]]] = {r: [] for r in tokens}
+        open_rows = [r for r in tokens if budgets[r] > 0]
+        while open_rows:
+            targets: list[list[int] | None] = [None] * len(prompts)
+            for r in open_rows:
+                targets[r] = list(prompts[r]) + tokens[r]  # type: ignore[arg-type]
+            steps = self.advance(targets)
+            for r in open_rows:
+                values, ids = steps[r].logprobs[-1].topk(k)  # type: ignore[union-attr]
+                tops[r].append((ids.tolist(), values.tolist()))
+                tokens[r].append(tops[r][-1][0][0])
+            open_rows = [r for r in open_rows if len(tokens[r]) < budgets[r] and tokens[r][-1] not in stop_ids]
+        return [(tokens[r], tops[r]) if r in tokens else None for r in range(len(prompts))]
+
     def probe(self, rows: Sequence[int], targets: Sequence[Sequence[int]], limits: Sequence[int]) -> list[Step]:
         """Like ``advance`` for copies of ``rows`` (a row may repeat), leaving this batch unchanged."""
         from transformers import DynamicCache

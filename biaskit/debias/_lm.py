@@ -1,4 +1,10 @@
-"""A causal LM loaded for explicit cache control: model, tokenizer, stop tokens, context length."""
+"""The models the debias loops drive: tokenizer-level helpers shared by every backend, and the
+transformers model with explicit cache control (the vLLM one lives in ``_vllm.py``).
+
+A loop talks to a model through two things: the text helpers of :class:`TextLM` (prompt ids, text
+ids with character offsets, stop tokens, context length) and ``rows(n)``, a batch of ``n`` rows
+whose ``advance``/``probe``/``greedy_block`` return next-token log-probs (see ``_kv.Step``).
+"""
 
 from __future__ import annotations
 
@@ -11,24 +17,18 @@ from biaskit.engines.models import resolve_model
 from biaskit.errors import EngineError
 
 
-@dataclass
-class CausalLM:
-    """One transformers model and its tokenizer, as the debias loops use them."""
+class TextLM:
+    """Tokenizer-level helpers every backend shares (subclasses set name, tokenizer, eos_ids)."""
 
     name: str
-    model: Any
     tokenizer: Any
-    path: str = ""
-    eos_ids: frozenset[int] = field(default_factory=frozenset)
-
-    @property
-    def device(self) -> Any:
-        return next(self.model.parameters()).device
+    path: str
+    eos_ids: frozenset[int]
+    backend = "hf"
 
     @property
     def context_length(self) -> int:
-        config = self.model.config.get_text_config(decoder=True)
-        return int(getattr(config, "max_position_embeddings", None) or 2048)
+        raise NotImplementedError
 
     @property
     def pad_id(self) -> int:
@@ -50,10 +50,37 @@ class CausalLM:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
 
-def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
+@dataclass
+class CausalLM(TextLM):
+    """One transformers model and its tokenizer, as the debias loops use them."""
+
+    name: str
+    model: Any
+    tokenizer: Any
+    path: str = ""
+    eos_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def device(self) -> Any:
+        return next(self.model.parameters()).device
+
+    @property
+    def context_length(self) -> int:
+        config = self.model.config.get_text_config(decoder=True)
+        return int(getattr(config, "max_position_embeddings", None) or 2048)
+
+    def rows(self, n_rows: int) -> Any:
+        """A batch of ``n_rows`` rows with one KV cache (see ``_kv.KVBatch``)."""
+        from biaskit.debias._kv import KVBatch
+
+        return KVBatch(self, n_rows)
+
+
+def eos_ids(generation_config: Any, tokenizer: Any) -> frozenset[int]:
+    """Every token that ends an answer: the generation config's and tokenizer's end of sequence,
+    plus the end-of-turn marker of common chat templates."""
     ids: set[int] = set()
-    config = getattr(model, "generation_config", None)
-    for source in (getattr(config, "eos_token_id", None), tokenizer.eos_token_id):
+    for source in (getattr(generation_config, "eos_token_id", None), tokenizer.eos_token_id):
         if isinstance(source, int):
             ids.add(source)
         elif source:
@@ -72,7 +99,7 @@ def load_causal_lm(spec: Any, dtype: str = "float32", device: str | None = None)
     if isinstance(spec, CausalLM):
         return spec
     if hasattr(spec, "model") and hasattr(spec, "tokenizer") and hasattr(spec, "resolved"):
-        return CausalLM(spec.resolved.spec, spec.model, spec.tokenizer, spec.resolved.path, _eos_ids(spec.model, spec.tokenizer))
+        return CausalLM(spec.resolved.spec, spec.model, spec.tokenizer, spec.resolved.path, eos_ids(getattr(spec.model, "generation_config", None), spec.tokenizer))
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -89,4 +116,43 @@ def load_causal_lm(spec: Any, dtype: str = "float32", device: str | None = None)
         raise EngineError(f"model {resolved.spec!r} has no fast tokenizer; debiasing needs character offsets")
     model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.eval()
-    return CausalLM(resolved.spec, model, tokenizer, resolved.path, _eos_ids(model, tokenizer))
+    return CausalLM(resolved.spec, model, tokenizer, resolved.path, eos_ids(getattr(model, "generation_config", None), tokenizer))
+
+
+BACKENDS = ("hf", "vllm")
+
+
+def load_lm(spec: Any, backend: str = "hf", dtype: str | None = None, gpu_memory_utilization: float = 0.85) -> TextLM:
+    """A model for the debias loops on ``backend`` (hf: transformers with explicit KV caches; vllm:
+    vLLM driven from Python). Loaded models and engines are reused as they are."""
+    if isinstance(spec, TextLM):
+        return spec
+    if backend not in BACKENDS:
+        raise EngineError(f"--backend {backend!r} is not one of {', '.join(BACKENDS)} for debiasing")
+    if backend == "vllm":
+        from biaskit.debias._vllm import load_vllm_lm
+
+        return load_vllm_lm(spec, dtype or "auto", gpu_memory_utilization)
+    return load_causal_lm(spec, dtype or "float32")
+
+
+def load_pair(draft: Any, verifier: Any, backend: str = "hf", dtype: str | None = None) -> tuple[TextLM, TextLM]:
+    """Draft and verifier; the same model named twice is loaded once (it sees different prompts in
+    each role). On vLLM two different models share the GPU: the draft gets a fifth of its memory."""
+    if isinstance(verifier, str) and verifier == draft:
+        lm = load_lm(draft, backend, dtype)
+        return lm, lm
+    draft_lm = load_lm(draft, backend, dtype, gpu_memory_utilization=0.2)
+    try:
+        return draft_lm, load_lm(verifier, backend, dtype, gpu_memory_utilization=0.6)
+    except Exception:
+        close_lm(draft_lm)
+        raise
+
+
+def close_lm(*lms: TextLM) -> None:
+    """Release what these models hold (vLLM engine processes); hf models are left to the GC."""
+    for lm in {id(lm): lm for lm in lms}.values():
+        close = getattr(lm, "close", None)
+        if close is not None:
+            close()

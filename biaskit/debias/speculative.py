@@ -13,13 +13,13 @@ Per iteration, for every unfinished prompt at once:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from biaskit.debias import rules
 from biaskit.debias._align import VerifierView, draft_pieces, refeed_limit
-from biaskit.debias._kv import KVBatch
-from biaskit.debias._lm import CausalLM
+from biaskit.debias._lm import TextLM
 from biaskit.debias.settings import DebiasSettings
 from biaskit.debias.stats import PromptStats
 
@@ -49,13 +49,13 @@ class Row:
 class SpeculativeDecoder:
     """Decodes rows with a draft and a constitution-prompted verifier; see the module docstring."""
 
-    def __init__(self, draft: CausalLM, verifier: CausalLM, settings: DebiasSettings) -> None:
+    def __init__(self, draft: TextLM, verifier: TextLM, settings: DebiasSettings) -> None:
         self.draft, self.verifier, self.settings = draft, verifier, settings
 
     def decode(self, rows: list[Row]) -> None:
         """Decode until every row stops (end of answer or ``max_tokens`` draft tokens)."""
-        draft_kv = KVBatch(self.draft, len(rows))
-        verifier_kv = KVBatch(self.verifier, 2 * len(rows))  # row 2i: x, row 2i+1: x'
+        draft_kv = self.draft.rows(len(rows))
+        verifier_kv = self.verifier.rows(2 * len(rows))  # row 2i: x, row 2i+1: x'
         while active := [i for i, r in enumerate(rows) if r.finish_reason is None]:
             proposals = self._propose(draft_kv, rows, active)
             views = self._score_block(verifier_kv, rows, active, proposals)
@@ -66,25 +66,19 @@ class SpeculativeDecoder:
                 j, choice = decisions[i]
                 self._commit(rows[i], proposals[i], j, choices.get(i, choice))
 
-    def _propose(self, kv: KVBatch, rows: list[Row], active: list[int]) -> dict[int, list[Proposal]]:
+    def _propose(self, kv: Any, rows: list[Row], active: list[int]) -> dict[int, list[Proposal]]:
         k = self.settings.top_k
         gen = {i: self.draft.text_ids(rows[i].text)[0] for i in active}
-        budget = {i: min(self.settings.gamma, self.settings.max_tokens - rows[i].stats.tokens) for i in active}
-        tokens: dict[int, list[int]] = {i: [] for i in active}
-        tops: dict[int, list[tuple[list[int], list[float]]]] = {i: [] for i in active}
-        open_rows = list(active)
-        while open_rows:
-            targets: list[list[int] | None] = [None] * len(rows)
-            for i in open_rows:
-                targets[i] = rows[i].draft_prompt + gen[i] + tokens[i]
-            steps = kv.advance(targets)
-            for i in open_rows:
-                dist = steps[i].logprobs[-1]
-                values, ids = dist.topk(k)
-                tops[i].append((ids.tolist(), values.tolist()))
-                tokens[i].append(tops[i][-1][0][0])
-                rows[i].stats.draft_forwards += 1
-            open_rows = [i for i in open_rows if len(tokens[i]) < budget[i] and tokens[i][-1] not in self.draft.eos_ids]
+        prompts: list[list[int] | None] = [None] * len(rows)
+        budgets = [0] * len(rows)
+        for i in active:
+            prompts[i] = rows[i].draft_prompt + gen[i]
+            budgets[i] = min(self.settings.gamma, self.settings.max_tokens - rows[i].stats.tokens)
+        blocks = kv.greedy_block(prompts, budgets, k, self.draft.eos_ids)
+        tokens = {i: blocks[i][0] for i in active}
+        tops = {i: blocks[i][1] for i in active}
+        for i in active:
+            rows[i].stats.draft_forwards += len(tokens[i])
         proposals = {}
         for i in active:
             pieces = draft_pieces(self.draft, gen[i], [t for t in tokens[i] if t not in self.draft.eos_ids])
@@ -100,7 +94,7 @@ class SpeculativeDecoder:
         ids, ends = self.verifier.text_ids(text)
         return prompt + ids, ids, ends
 
-    def _score_block(self, kv: KVBatch, rows: list[Row], active: list[int], proposals: dict[int, list[Proposal]]):
+    def _score_block(self, kv: Any, rows: list[Row], active: list[int], proposals: dict[int, list[Proposal]]):
         targets: list[list[int] | None] = [None] * (2 * len(rows))
         limits = [0] * (2 * len(rows))
         meta = {}
@@ -160,7 +154,7 @@ class SpeculativeDecoder:
             start = end
         return None, None
 
-    def _rerank(self, kv: KVBatch, rows: list[Row], rejected: dict[int, int], proposals, views) -> dict[int, tuple]:
+    def _rerank(self, kv: Any, rows: list[Row], rejected: dict[int, int], proposals, views) -> dict[int, tuple]:
         """Score the draft's top-k candidates at each rejected position by text under x and x'."""
         probe_rows: list[int] = []
         targets: list[list[int]] = []

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from biaskit.config import EvalConfig
+from biaskit.engines import resolve_backend
 from biaskit.errors import ConfigError
 from biaskit.results.store import write_json_atomic
 
@@ -45,6 +46,7 @@ class DebiasConfig(BaseModel):
     top_k: int = Field(5, ge=1, le=50)
     margin: float = Field(2.0, ge=0.0, le=50.0)
     batch_size: int = Field(8, ge=1)
+    backend: Literal["hf", "vllm"] | None = None  # None: vllm when the run's --backend resolves to vllm, else hf
 
 
 def read_debias_config(spec: str) -> DebiasConfig:
@@ -72,8 +74,10 @@ def _debias_engine(config: EvalConfig, debias: DebiasConfig) -> Any:
 
     settings = DebiasSettings(rule=debias.rule, gamma=debias.gamma, alpha=debias.alpha, top_k=debias.top_k,  # type: ignore[arg-type]
                               margin=debias.margin, max_tokens=config.max_tokens)  # fmt: skip
+    backend = debias.backend or ("vllm" if resolve_backend(config.backend) == "vllm" else "hf")
+    dtype = None if config.dtype == "auto" else config.dtype
     return DebiasEngine(debias.draft or config.model, debias.verifier or config.model, debias.constitution, settings,
-                        batch_size=debias.batch_size)  # fmt: skip
+                        batch_size=debias.batch_size, backend=backend, dtype=dtype)  # fmt: skip
 
 
 def _flow(config: EvalConfig) -> Any:
