@@ -1,7 +1,8 @@
 """``DebiasEngine``: debiased decoding behind the Engine protocol, so any suite can run through it.
 
-``generate`` decodes with the draft + constitution-guided verifier; ``score`` delegates to the
-verifier (log-probs of a continuation are a property of a model, not of a decoding rule). Both
+``generate`` decodes with the draft + constitution-guided verifier; ``score`` returns, for each
+continuation, the selection rule's score of it as a whole answer (``answers.py``), so suites that
+read answer distributions from log-probs (NBLS) get the debiased distribution. Both
 models run on transformers (``backend="hf"``) or on vLLM (``backend="vllm"``).
 """
 
@@ -15,7 +16,6 @@ from biaskit.debias.constitution import DEFAULT_CONSTITUTION, load_constitution
 from biaskit.debias.counterfactual import load_swaps
 from biaskit.debias.settings import DebiasSettings
 from biaskit.debias.stats import PromptStats
-from biaskit.engines._chat import continuation_token_ids
 from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
 from biaskit.errors import ConfigError
 
@@ -74,21 +74,14 @@ class DebiasEngine:
         return completions
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
-        """Log-prob of each continuation under the verifier (without the constitution)."""
-        import torch
+        """The selection rule's score of each continuation (log-prob minus the fairness penalty)."""
+        from biaskit.debias.answers import score_answers
 
-        if self.verifier.backend == "vllm":
-            return self.verifier.engine.score(requests)  # type: ignore[attr-defined]
-        lm, scores = self.verifier, []
-        for request in requests:
-            context = lm.prompt_ids(request.context)
-            target = continuation_token_ids(lm.tokenizer, request.continuation)
-            with torch.inference_mode():
-                logits = lm.model(input_ids=torch.tensor([context + target], device=lm.device)).logits[0]
-            logprobs = logits.float().log_softmax(-1)
-            values = [float(logprobs[len(context) - 1 + i, token]) for i, token in enumerate(target)]
-            scores.append(Score(logprob=sum(values), token_logprobs=values, tokens=[lm.tokenizer.decode([t]) for t in target]))
-        return scores
+        out: list[Score] = []
+        for first in range(0, len(requests), self.batch_size):
+            out += score_answers(requests[first : first + self.batch_size], self.draft, self.verifier, self.constitution,
+                                 self.swaps, self.settings)  # fmt: skip
+        return out
 
     def close(self) -> None:
         close_lm(self.draft, self.verifier)

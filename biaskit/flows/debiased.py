@@ -6,6 +6,10 @@ draft, a constitution-guided verifier). Both are run directories of their own (t
 both rows); the debiased one also gets ``paired.json``: per-category differences with paired
 bootstrap intervals (responses matched by key) and the cost ratio of the two decoders.
 
+With ``--suite nbls`` nothing is decoded: the debiased engine scores each candidate answer with the
+selection rule's own score (``biaskit.debias.answers``), and the paired change is in the gap to the
+BLS figures; the cost ratio is then that of scoring.
+
 CONFIG is a YAML file, or ``default`` (the model as its own verifier, default constitution)::
 
     verifier: gemma3-270m          # default: the evaluated model
@@ -85,35 +89,61 @@ def _flow(config: EvalConfig) -> Any:
         from biaskit.flows import clear_bias
 
         return clear_bias
-    raise ConfigError("--debias works with --suite clear-bias (NBLS has its own debiasing: --ground K)")
+    from biaskit.flows import nbls
+
+    if nbls.NblsOptions.from_config(config).resolved_method(config) != "logprob":
+        raise ConfigError("--suite nbls --debias reads answer distributions from log-probs: use --nbls-method logprob")
+    return nbls
 
 
 def measure_cost(config: EvalConfig, debias: DebiasConfig, prompts: int = 8) -> dict[str, Any]:
-    """Generated tokens/s of the plain model and of the debiased decoder on the same prompts."""
+    """Time of the plain model and of the debiased engine on the same first ``prompts`` items: tokens
+    generated per second on CLEAR-Bias, candidate answers scored per second on NBLS."""
     from biaskit.engines import load_engine
-    from biaskit.flows.clear_bias import select_items
-
-    from transformers import AutoTokenizer
-
     from biaskit.engines.models import resolve_model
 
-    requests = [item.request() for item in select_items(config)[:prompts]]
-    sampling = config.sampling()
-    # Count both decoders' output in the same units: tokens of the evaluated model's tokenizer.
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(config.model, config.revision).path)
+    if config.suite == "nbls":
+        from biaskit.engines import ScoreRequest
+        from biaskit.flows import nbls
+        from biaskit.suites import nbls as suite
+
+        options = nbls.NblsOptions.from_config(config)
+        occupations = suite.select_occupations(suite.load_table(options.bls), options.occupations, config.limit)
+        items = suite.build_items(occupations, options.attributes, options.tasks, options.shots)[:prompts]
+        scoring = [ScoreRequest(context=i.request(), continuation=a.text) for i in items for a in i.answers]
+
+        def work(engine: Any) -> int:
+            engine.score(scoring)
+            return len(scoring)
+
+        unit = "answers"
+    else:
+        from transformers import AutoTokenizer
+
+        from biaskit.flows.clear_bias import select_items
+
+        requests = [item.request() for item in select_items(config)[:prompts]]
+        sampling = config.sampling()
+        # Count both decoders' output in the same units: tokens of the evaluated model's tokenizer.
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model(config.model, config.revision).path)
+
+        def work(engine: Any) -> int:
+            out = engine.generate(requests, sampling)
+            return sum(len(tokenizer(c[0].text, add_special_tokens=False)["input_ids"]) for c in out)
+
+        unit = "tokens"
     figures = {}
     for name, load in (("plain", lambda: load_engine(config.engine_config())), ("debiased", lambda: _debias_engine(config, debias))):
         engine = load()
         try:
             start = time.perf_counter()
-            out = engine.generate(requests, sampling)
+            done = work(engine)
             seconds = time.perf_counter() - start
         finally:
             engine.close()
-        tokens = sum(len(tokenizer(c[0].text, add_special_tokens=False)["input_ids"]) for c in out)
-        figures[name] = {"seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds if seconds else None}
+        figures[name] = {"seconds": seconds, unit: done, f"{unit}_per_s": done / seconds if seconds else None}
     plain, debiased = figures["plain"]["seconds"], figures["debiased"]["seconds"]
-    return {"prompts": len(requests), **figures, "time_ratio": debiased / plain if plain else None}
+    return {"prompts": prompts, **figures, "time_ratio": debiased / plain if plain else None}
 
 
 def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -173,12 +173,14 @@ def occupation_table(frames: dict[str, dict[str, pd.DataFrame]]) -> pd.DataFrame
 
 
 def run(
-    config: EvalConfig, quiet: bool = False, options: NblsOptions | None = None, engine: Engine | None = None
+    config: EvalConfig, quiet: bool = False, options: NblsOptions | None = None, engine: Engine | None = None,
+    engine_loader: Callable[[], Engine] | None = None,
 ) -> dict[str, Any]:
     """Run the NBLS evaluation ``config`` describes; returns a summary with the headline figures.
 
     ``options`` overrides the suite options read from ``config``; ``engine`` (already loaded, left
-    open) replaces loading ``config``'s model, for notebooks and tests that hold one.
+    open) replaces loading ``config``'s model, for notebooks and tests that hold one;
+    ``engine_loader`` loads another engine on first need (the debiased condition's).
     """
     options = options or NblsOptions.from_config(config)
     method = options.resolved_method(config)
@@ -194,7 +196,7 @@ def run(
     if method == "sample":
         manifest = manifest.model_copy(update={"sampling": sampling_for(config).model_dump(mode="json")})
     run_dir.write_manifest(manifest)
-    lazy = LazyEngine(config.engine_config())
+    lazy = LazyEngine(config.engine_config(), engine_loader)
     try:
         records, counts = read_items(run_dir, engine or lazy, items, method, config, quiet)
         scores, frames = score(records, table, options, method)
