@@ -154,18 +154,38 @@ class SpeculativeDecoder:
             start = end
         return None, None
 
+    def _one_token(self, view: VerifierView, base: str, piece: str) -> float | None:
+        """log p_v(piece) read off ``view`` when ``base + piece`` is ``base``'s verifier tokens plus
+        exactly one token (and ``view`` splits ``base`` the same way), else None."""
+        n = view.tokens_before(len(base))
+        if (n and view.ends[n - 1] != len(base)) or (not n and base):
+            return None
+        ids = self.verifier.text_ids(base + piece)[0]
+        if len(ids) != n + 1 or ids[:n] != view.ids[:n]:
+            return None
+        return float(view.dist_at(len(base))[ids[-1]])
+
     def _rerank(self, kv: Any, rows: list[Row], rejected: dict[int, int], proposals, views) -> dict[int, tuple]:
         """Score the draft's top-k candidates at each rejected position by text under x and x'."""
         probe_rows: list[int] = []
         targets: list[list[int]] = []
         limits: list[int] = []
         pending: list[tuple[int, int, int, int, list[int], list[int]]] = []  # row, candidate, side, prompt len, ids, ends
+        direct: dict[tuple[int, int], float] = {}  # candidates scored from the block's own pass
         for i, j in rejected.items():
             row = rows[i]
             base = row.text + "".join(p.piece or "" for p in proposals[i][:j])
+            # Without a fairness term only log p_v(c) counts, which the block's pass already holds
+            # for a candidate that is one verifier token at a token boundary: no forward needed.
+            penalised = row.counterfactual_prompt is not None and self.settings.alpha > 0
+            probed = False
             for c, (piece, _) in enumerate(proposals[i][j].candidates):
                 if not piece:
                     continue
+                if not penalised and (lp := self._one_token(views[i][0], base, piece)) is not None:
+                    direct[(i, c)] = lp
+                    continue
+                probed = True
                 for slot, prompt in ((2 * i, row.verifier_prompt), (2 * i + 1, row.counterfactual_prompt)):
                     if prompt is not None:
                         target, ids, ends = self._verifier_target(prompt, base + piece)
@@ -173,7 +193,7 @@ class SpeculativeDecoder:
                         targets.append(target)
                         limits.append(refeed_limit(len(prompt), ends, len(base)))
                         pending.append((i, c, slot % 2, len(prompt), ids, ends))
-            row.stats.verifier_forwards += 1
+            row.stats.verifier_forwards += int(probed)
         steps = kv.probe(probe_rows, targets, limits) if probe_rows else []
         scored: dict[tuple[int, int], dict[int, VerifierView]] = {}
         for (i, c, side, prompt_len, ids, ends), step in zip(pending, steps):
@@ -192,6 +212,9 @@ class SpeculativeDecoder:
                     continue
                 if not piece:  # a token with no text of its own (partial character, special token)
                     scores.append(float("-inf"))
+                    continue
+                if (i, c) in direct:
+                    scores.append(rules.constitutional_score(direct[(i, c)], 0.0, self.settings.alpha))
                     continue
                 vx, vcf = scored[(i, c)][0], scored[(i, c)].get(1)
                 end = base_len + len(piece)

@@ -121,3 +121,15 @@ def test_reference_rule_runs_across_tokenizers(tiny_draft, tiny_verifier):
     assert results[0].stats.tokens == 8 and results[0].text
     # the reference rule never needs an extra verifier pass: one per block
     assert results[0].stats.verifier_forwards == math.ceil(results[0].stats.proposed / 4) or results[0].stats.reranked
+
+
+def test_reranking_from_the_block_pass_picks_what_a_full_probe_picks(tiny_draft, tiny_verifier, monkeypatch):
+    # One tokenizer on both sides, so candidates are mostly single verifier tokens; alpha = 0: no
+    # fairness term, so those candidates are scored from the block's own pass.
+    draft = verifier = load_causal_lm(str(tiny_verifier))
+    fast = debias_generate(PROMPTS, draft, verifier, margin=0.0, alpha=0.0, gamma=3, max_tokens=8, batch_size=3)
+    monkeypatch.setattr(SpeculativeDecoder, "_one_token", lambda self, view, base, piece: None)
+    probed = debias_generate(PROMPTS, draft, verifier, margin=0.0, alpha=0.0, gamma=3, max_tokens=8, batch_size=3)
+    assert [r.text for r in fast] == [r.text for r in probed]
+    assert all(r.stats.reranked > 0 for r in fast)
+    assert sum(r.stats.verifier_forwards for r in fast) < sum(r.stats.verifier_forwards for r in probed)
