@@ -7,6 +7,17 @@
 (the second form measures the Identity Inference Rate before/after on the first N masked-identity
 prompts of each axis instead, with the baselines alongside.)
 
+    python bench/debias.py --random 0.5b,7b --prompts 8 --max-tokens 64        # on a GPU
+    python bench/debias.py --backend vllm --draft smollm2-135m --verifier gemma3-270m
+
+--random DRAFT,VERIFIER builds randomly initialised models of real sizes (Qwen2.5 0.5B / 1.5B / 7B
+shapes, with the default model's 49,152-token tokenizer) in memory: speed does not depend on the
+weights, but acceptance does. Random models give near-uniform distributions, so with the default
+margin nearly every draft token passes (an upper bound on speed) and with --margin 0 almost none do
+(a lower bound); the acceptance rate is printed with the figures. --backend vllm runs the debias
+loop and the verifier alone on vLLM (the reference loop, which by definition has no cache, stays on
+transformers).
+
 All three decode the same prompts with the same token budget. Each is timed by wall clock and by
 the CPU time of this process (robust on a shared, oversubscribed machine; use --threads 1 there).
 Speed is output tokens per second,
@@ -42,6 +53,10 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=24)
     parser.add_argument("--gamma", type=int, default=4)
     parser.add_argument("--rule", default="constitutional")
+    parser.add_argument("--margin", type=float, default=2.0, help="constitutional rule's margin in nats (default 2)")
+    parser.add_argument("--backend", default="hf", choices=["hf", "vllm"], help="engine of the debias loop and the verifier alone")
+    parser.add_argument("--random", metavar="DRAFT,VERIFIER", help="random-weight models of these sizes instead (e.g. 0.5b,7b)")
+    parser.add_argument("--dtype", default=None, help="model dtype (default: float32 on CPU, bfloat16 on GPU)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", help="write the figures as JSON here")
     parser.add_argument("--iir", type=int, default=0, help="measure IIR before/after on N prompts per axis instead")
@@ -61,8 +76,19 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     prompts = PROMPTS[: args.prompts]
-    draft = load_causal_lm(args.draft)
-    verifier = draft if args.verifier == args.draft else load_causal_lm(args.verifier)
+    dtype = args.dtype or ("bfloat16" if torch.cuda.is_available() else "float32")
+    if args.random:
+        if args.backend == "vllm":
+            parser.error("--random builds models in memory for transformers; vLLM needs them on disk")
+        draft, verifier = random_pair(args.random, dtype)
+    else:
+        draft = load_causal_lm(args.draft, dtype)
+        verifier = draft if args.verifier == args.draft else load_causal_lm(args.verifier, dtype)
+    loop_draft, loop_verifier = draft, verifier
+    if args.backend == "vllm":
+        from biaskit.debias._lm import load_pair
+
+        loop_draft, loop_verifier = load_pair(args.draft, args.verifier, "vllm", args.dtype)
     constitution = load_constitution()
     items = [load_swaps().swap(p) for p in prompts]
 
@@ -79,9 +105,11 @@ def main() -> None:
                          "tokens_per_cpu_s": tokens / cpu, **extra}
         print(f"{name}:", json.dumps(figures[name]), flush=True)
 
+    if args.backend == "vllm":  # warm-up: vLLM's first batch pays its start-up costs
+        debias_generate(prompts[:1], loop_draft, loop_verifier, max_tokens=4)
     started, cpu = time.perf_counter(), time.process_time()
-    results = debias_generate(prompts, draft, verifier, constitution=constitution, rule=args.rule, gamma=args.gamma,
-                              max_tokens=args.max_tokens, batch_size=len(prompts))
+    results = debias_generate(prompts, loop_draft, loop_verifier, constitution=constitution, rule=args.rule, gamma=args.gamma,
+                              max_tokens=args.max_tokens, margin=args.margin, batch_size=len(prompts))
     proposed = sum(r.stats.proposed for r in results)
     timed("biaskit_debias", sum(count(r.text) for r in results), time.perf_counter() - started, time.process_time() - cpu,
           acceptance_rate=sum(r.stats.accepted for r in results) / max(proposed, 1),
@@ -93,7 +121,13 @@ def main() -> None:
           forwards_per_token=sum(r.forwards for r in reference) / max(sum(r.tokens for r in reference), 1))
 
     started, cpu = time.perf_counter(), time.process_time()
-    alone = greedy_generate(verifier, [ChatRequest.user(p) for p in prompts], args.max_tokens)
+    if args.backend == "vllm":
+        from biaskit.engines._types import SamplingParams
+
+        out = loop_verifier.engine.generate([ChatRequest.user(p) for p in prompts], SamplingParams(temperature=0.0, max_tokens=args.max_tokens))
+        alone = [(c[0].text, c[0].n_tokens) for c in out]
+    else:
+        alone = greedy_generate(verifier, [ChatRequest.user(p) for p in prompts], args.max_tokens)
     timed("verifier_alone", sum(count(text) for text, _ in alone), time.perf_counter() - started, time.process_time() - cpu)
 
     ratios = {}
@@ -104,9 +138,41 @@ def main() -> None:
         print(f"[{unit}] speed-up over the reference loop: {ratios[f'vs_reference_{unit}']:.2f}x (target >= 5x); "
               f"relative to the verifier alone: {ratios[f'vs_verifier_alone_{unit}']:.2f}x (target >= 1x)")
     if args.out:
-        setup = {k: getattr(args, k) for k in ("draft", "verifier", "prompts", "max_tokens", "gamma", "rule", "threads")}
+        setup = {k: getattr(args, k) for k in ("draft", "verifier", "random", "backend", "prompts", "max_tokens", "gamma", "rule", "margin", "threads")}
+        setup["dtype"] = dtype
         setup["device"] = str(draft.device)
         Path(args.out).write_text(json.dumps({"setup": setup, "figures": figures, "ratios": ratios}, indent=2) + "\n")
+
+
+SIZES = {  # Qwen2.5 shapes (hidden, intermediate, layers, heads, kv heads); "tiny" is for smoke tests
+    "tiny": (64, 128, 2, 4, 2),
+    "0.5b": (896, 4864, 24, 14, 2),
+    "1.5b": (1536, 8960, 28, 12, 2),
+    "7b": (3584, 18944, 28, 28, 4),
+}
+
+
+def random_pair(spec: str, dtype: str):
+    """Random-weight draft and verifier of the named sizes, sharing the default model's tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    from biaskit.debias._lm import CausalLM, eos_ids
+    from biaskit.engines.models import resolve_model
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model("smollm2-135m").path)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    models = []
+    for n, size in enumerate(spec.split(",")):
+        hidden, inter, layers, heads, kv = SIZES[size.strip().lower()]
+        config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers,
+                             num_attention_heads=heads, num_key_value_heads=kv, max_position_embeddings=4096,
+                             tie_word_embeddings=size.strip().lower() != "7b")  # fmt: skip
+        torch.manual_seed(n)
+        with torch.device(device):
+            model = Qwen2ForCausalLM(config).to(getattr(torch, dtype)).eval()
+        models.append(CausalLM(f"random-{size}", model, tokenizer, "", eos_ids(None, tokenizer)))
+    return models[0], models[1]
 
 
 def run_iir(args: argparse.Namespace) -> None:
