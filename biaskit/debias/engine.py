@@ -8,6 +8,7 @@ models run on transformers (``backend="hf"``) or on vLLM (``backend="vllm"``).
 
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 from biaskit.debias._lm import close_lm, load_pair
@@ -15,7 +16,7 @@ from biaskit.debias.api import debias_generate
 from biaskit.debias.constitution import DEFAULT_CONSTITUTION, load_constitution
 from biaskit.debias.counterfactual import load_swaps
 from biaskit.debias.settings import DebiasSettings
-from biaskit.debias.stats import PromptStats
+from biaskit.debias.stats import PromptStats, RunStats, summarize
 from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
 from biaskit.errors import ConfigError
 
@@ -34,6 +35,8 @@ class DebiasEngine:
         self.backend = f"debias-{self.verifier.backend}"
         self.batch_size = batch_size
         self.last_stats: list[PromptStats] = []  # statistics of the latest generate call, per request
+        self.all_stats: list[PromptStats] = []  # every generate call since loading
+        self.seconds = 0.0  # wall time of those calls
 
     def info(self) -> EngineInfo:
         import importlib.metadata
@@ -58,11 +61,14 @@ class DebiasEngine:
         if sampling.temperature > 0 or sampling.n > 1:
             raise ConfigError("debiased decoding is greedy: use temperature 0 and one sample per prompt")
         settings = self.settings.__dict__ | {"max_tokens": sampling.max_tokens}
+        started = time.perf_counter()
         results = debias_generate(
             list(requests), self.draft, self.verifier, constitution=self.constitution, swaps=self.swaps,
             batch_size=self.batch_size, backend=self.verifier.backend, **settings,
         )
+        self.seconds += time.perf_counter() - started
         self.last_stats = [r.stats for r in results]
+        self.all_stats += self.last_stats
         completions = []
         for r in results:
             text, finish = r.text, r.finish_reason
@@ -72,6 +78,10 @@ class DebiasEngine:
             # Token ids under the draft's tokenizer: the draft is the model that wrote the text.
             completions.append([Completion(text=text, token_ids=self.draft.text_ids(text)[0], finish_reason=finish)])
         return completions
+
+    def run_stats(self) -> RunStats:
+        """Acceptance, verifier forwards per token, tokens/s, share without counterfactual, so far."""
+        return summarize(self.all_stats, self.seconds)
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
         """The selection rule's score of each continuation (log-prob minus the fairness penalty)."""
