@@ -24,6 +24,10 @@ from biaskit.errors import ConfigError
 class DebiasEngine:
     """A draft and a verifier combined by constitution-guided speculative decoding (greedy)."""
 
+    # generate() returns no next-token log-probs: suites that read answer distributions call
+    # score(), which applies the selection rule to each candidate answer.
+    next_token_logprobs = False
+
     def __init__(
         self, draft: Any, verifier: Any, constitution: str = DEFAULT_CONSTITUTION, settings: DebiasSettings | None = None,
         batch_size: int = 8, backend: str = "hf", dtype: str | None = None,

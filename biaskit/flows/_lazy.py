@@ -36,6 +36,11 @@ class LazyEngine:
         path = None if backend == "openai" else resolve_model(self.config.model, self.config.revision).path
         return EngineInfo(backend=backend, backend_version="not loaded", model=self.config.model, model_path=path)
 
+    @property
+    def next_token_logprobs(self) -> bool:
+        """Whether generate() returns next-token log-probs (asked only when work is due: loads)."""
+        return getattr(self.engine, "next_token_logprobs", True)
+
     def generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion]]:
         return self.engine.generate(requests, sampling)
 

@@ -73,5 +73,6 @@ def test_eval_nbls_with_debias_writes_a_paired_comparison(tmp_path, default_mode
     assert len(debiased) == 1
     paired = json.loads((debiased[0] / "paired.json").read_text())
     assert paired["comparison"]["matched"] > 0 and paired["cost"]["time_ratio"] > 0
+    assert paired["decoding"] is None  # NBLS decodes nothing: every answer is scored by the rule
     manifest = json.loads((debiased[0] / "manifest.json").read_text())
     assert manifest["engine"]["backend"] == "debias-hf" and manifest["condition"] == "debiased"

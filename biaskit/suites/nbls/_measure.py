@@ -37,7 +37,9 @@ def score_items(engine: Engine, items: Sequence[NblsItem]) -> list[dict[str, Any
     are then scored exactly with ``engine.score``.
     """
     step = SamplingParams(temperature=0.0, max_tokens=1, logprobs=NEXT_TOKEN_TOP)
-    outputs = engine.generate([item.request() for item in items], step)
+    # An engine that says it has no next-token log-probs (the debiased one) scores every candidate.
+    reads_next_token = getattr(engine, "next_token_logprobs", True)
+    outputs = engine.generate([item.request() for item in items], step) if reads_next_token else [[] for _ in items]
     found: list[list[float | None]] = []
     missing: list[ScoreRequest] = []
     for item, completions in zip(items, outputs):
