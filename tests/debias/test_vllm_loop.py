@@ -100,7 +100,8 @@ def test_debias_engine_runs_on_vllm_and_scores_with_the_verifier(vllm_engine):
     assert engine.info().backend == "debias-vllm"
     out = engine.generate([ChatRequest.user(PROMPTS[1])], SamplingParams(temperature=0.0, max_tokens=8))
     assert out[0][0].text and 0 < out[0][0].n_tokens <= 8
+    # score() is the selection rule's score: the constitution-prompted log-prob minus a penalty >= 0.
     score = engine.score([ScoreRequest(context=ChatRequest.user(PROMPTS[1]), continuation="Girls")])[0]
-    assert score.logprob == pytest.approx(vllm_engine.score([ScoreRequest(context=ChatRequest.user(PROMPTS[1]), continuation="Girls")])[0].logprob)
+    assert score.token_logprobs and score.logprob <= sum(score.token_logprobs) + 1e-6
     engine.close()
     assert vllm_engine.llm is not None  # the session's engine was lent, not closed
