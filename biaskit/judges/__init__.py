@@ -27,16 +27,17 @@ def make_judge(spec: str | JudgeSpec = DEFAULT_JUDGE, engine: Engine | None = No
     (to share an already loaded engine); otherwise an LLM is loaded only when first needed."""
     parsed = parse_spec(spec) if isinstance(spec, str) else spec
     if parsed.kind == "deterministic":
-        return DeterministicJudge()
+        return DeterministicJudge(text_over_letter=parsed.text_over_letter)
     config = parsed.engine
     assert config is not None
 
     def load() -> LLMJudge:
-        return LLMJudge(engine or load_engine(config), name=f"llm:{config.model}", prefix=parsed.prefix)
+        name = f"llm:{config.model}" + (f",read={parsed.read}" if parsed.read else "")
+        return LLMJudge(engine or load_engine(config), name=name, prefix=parsed.prefix, read=parsed.read)
 
     if parsed.kind == "llm":
         return load()
-    return HybridJudge(load, name=parsed.name)
+    return HybridJudge(load, name=parsed.name, text_over_letter=parsed.text_over_letter)
 
 
 __all__ = [

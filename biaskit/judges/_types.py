@@ -40,8 +40,9 @@ class Judgment(BaseModel):
     """A judge's decision on one answer.
 
     ``path`` says who decided: the deterministic rules or the LLM. ``raw`` is the LLM's output (the
-    retry's when there was one) or, for the rules, a short reason. ``retried`` is true when the first
-    LLM output could not be parsed and a stricter prompt was sent.
+    retry's when there was one), or the label read from log-probabilities followed by them as JSON
+    (``[[S]] {"read": "top-20", "logprobs": {...}}``), or, for the rules, a short reason.
+    ``retried`` is true when the first LLM output could not be parsed and a stricter prompt was sent.
     """
 
     key: str
@@ -56,7 +57,8 @@ class Judgment(BaseModel):
 
 @runtime_checkable
 class Judge(Protocol):
-    """Labels a batch of answers S/CS/D/R (or ``unparsed``), in input order."""
+    """Labels a batch of answers S/CS/D/R (or ``unparsed``; the rules also give M to answers that
+    only repeat the prompt), in input order."""
 
     name: str
 

@@ -14,11 +14,12 @@ from biaskit.judges.llm import LLMJudge
 
 
 class HybridJudge:
-    """Rules first; ``llm`` (a judge, or a function that loads one on first need) for abstentions."""
+    """Rules first; ``llm`` (a judge, or a function that loads one on first need) for abstentions.
+    ``text_over_letter`` turns on the rules' opt-in rule (see ``biaskit.judges.deterministic``)."""
 
-    def __init__(self, llm: LLMJudge | Callable[[], LLMJudge], name: str = "hybrid") -> None:
+    def __init__(self, llm: LLMJudge | Callable[[], LLMJudge], name: str = "hybrid", text_over_letter: bool = False) -> None:
         self.name = name
-        self.rules = DeterministicJudge()
+        self.rules = DeterministicJudge(text_over_letter=text_over_letter)
         self._llm = llm if isinstance(llm, LLMJudge) else None
         self._load = None if isinstance(llm, LLMJudge) else llm
 

@@ -39,3 +39,21 @@ def test_make_judge_loads_no_model_until_needed() -> None:
     assert isinstance(make_judge("deterministic"), DeterministicJudge)
     hybrid = make_judge("hybrid")
     assert isinstance(hybrid, HybridJudge) and not hybrid.llm_loaded
+
+
+def test_read_and_opt_in_rule_options() -> None:
+    spec = parse_spec("hybrid,read=generate,text_over_letter=on")
+    assert (spec.kind, spec.read, spec.text_over_letter, spec.engine.model) == ("hybrid", "generate", True, "smollm2-135m")  # type: ignore[union-attr]
+    assert spec.name == "hybrid:smollm2-135m,read=generate,text_over_letter=on"
+    assert parse_spec("hybrid").name == "hybrid:smollm2-135m" and parse_spec("hybrid").read is None
+    rules = make_judge("deterministic,text_over_letter=on")
+    assert isinstance(rules, DeterministicJudge) and rules.text_over_letter and rules.name == "deterministic,text_over_letter=on"
+
+
+@pytest.mark.parametrize(("spec", "needle"), [("llm:smollm2-135m,read=logprobs,prefix=off", "needs prefix=on"),
+                                              ("deterministic,read=generate", "no model and no option"),
+                                              ("llm:smollm2-135m,text_over_letter=on", "not of llm"),
+                                              ("hybrid,read=sample", "unknown option")])  # fmt: skip
+def test_bad_read_options_name_the_problem(spec: str, needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        parse_spec(spec)
