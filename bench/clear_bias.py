@@ -100,7 +100,6 @@ def main() -> None:
         for source, responses in judged.items():
             for spec in ("hybrid", "hybrid,read=generate"):
                 run = RunDir(Path(tmp) / "judging" / f"{len(judging)}")
-                run.path.mkdir(parents=True)
                 judge = make_judge(spec)
                 start = time.perf_counter()
                 judge_stage(run, judge, responses, quiet=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from biaskit.judges import make_judge, parse_spec
+from biaskit.judges.revision import judge_revision
 from biaskit.paths import cache_dir, data_dir
 from biaskit.results.manifest import file_sha256
 
@@ -21,7 +22,8 @@ def judge_prompt_hashes() -> dict[str, str]:
 def judge_settings(spec: str) -> dict[str, Any]:
     parsed = parse_spec(spec)
     engine = parsed.engine.model_dump(mode="json", exclude={"api_key_env"}) if parsed.engine else None
-    return {"spec": spec, "name": parsed.name, "engine": engine, "prompt_hashes": judge_prompt_hashes()}
+    return {"spec": spec, "name": parsed.name, "engine": engine, "revision": judge_revision(),
+            "prompt_hashes": judge_prompt_hashes()}  # fmt: skip
 
 
 def judge_calibration(spec: str, data: str | Path | None = None, quiet: bool = False) -> dict[str, Any]:
@@ -33,7 +35,7 @@ def judge_calibration(spec: str, data: str | Path | None = None, quiet: bool = F
     import biaskit
 
     identity = json.dumps(
-        {"spec": spec, "prompts": judge_prompt_hashes(), "data": str(data or "shipped"), "version": biaskit.__version__},
+        {"spec": spec, "prompts": judge_prompt_hashes(), "revision": judge_revision(), "data": str(data or "shipped"), "version": biaskit.__version__},
         sort_keys=True,
     )
     path = cache_dir() / "calibration" / (hashlib.sha256(identity.encode()).hexdigest()[:16] + ".json")

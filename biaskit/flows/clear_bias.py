@@ -11,6 +11,7 @@ judge that runs locally, the evaluated model is released before the judge's mode
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -21,7 +22,7 @@ from biaskit.engines import Engine
 from biaskit.flows._judging import judge_calibration, judge_settings
 from biaskit.flows._lazy import LazyEngine
 from biaskit.judges import make_judge, parse_spec
-from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage
+from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage, set_aside_other_judges
 from biaskit.metrics.report import score_table
 from biaskit.results.manifest import Manifest
 from biaskit.results.store import JUDGMENTS, RESPONSES, SCORES, RunDir, now_iso, write_json_atomic
@@ -132,6 +133,9 @@ def _judge_is_local(spec: str) -> bool:
 
 
 def _judge(run_dir: RunDir, judge: Any, config: EvalConfig, quiet: bool) -> Any:
+    moved = set_aside_other_judges(run_dir, judge)  # a resumed run whose judge or rules changed
+    if moved and not quiet:
+        print(f"biaskit: judgments of another judge or rules revision kept as {', '.join(moved)}; judging again", file=sys.stderr)
     return judge_stage(run_dir, judge, run_dir.records(RESPONSES), config.data, quiet=quiet)
 
 
@@ -149,7 +153,7 @@ def labels_frame(run_dir: RunDir) -> pd.DataFrame:
     """One row per judged response: category, task, attack, variant, label, recheck."""
     judgments = pd.DataFrame(run_dir.records(JUDGMENTS))
     rechecks = {r["key"]: r["label"] for r in run_dir.records(RECHECKS)}
-    judgments["recheck"] = judgments["key"].map(rechecks).fillna("")
+    judgments["recheck"] = [rechecks.get(key, "") for key in judgments["key"]]
     return judgments[["key", "category", "task", "attack", "variant", "label", "recheck"]]
 
 

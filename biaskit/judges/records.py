@@ -4,7 +4,7 @@ A response row needs ``key`` and ``response``, plus either the item's fields (``
 ``prompt``, ``options``, ``stereotype_index``; ``stereotype``/``counter_stereotype`` as further
 spellings) or an ``item_id`` (``id``) that the CLEAR-Bias loader knows; missing fields are then
 read from the suite (``data`` as for ``load_prompts``). Output rows carry ``key``, ``item_id``,
-``label``, ``path``, ``raw``, ``retried``, ``judge`` and the scoring fields ``task``,
+``label``, ``path``, ``raw``, ``retried``, ``judge``, ``judge_revision`` and the scoring fields ``task``,
 ``category``, ``attack``, ``variant``, so a judgments file can be scored on its own.
 """
 
@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from biaskit.errors import DataError
 from biaskit.judges._types import Judge, JudgeInput, Judgment
+from biaskit.judges.revision import judge_revision
 
 META = ("item_id", "task", "category", "attack", "variant")
 _NEEDED = ("task", "prompt", "options", "stereotype_index")
@@ -67,13 +68,14 @@ def to_input(record: dict[str, Any], index: _SuiteIndex) -> JudgeInput:
 
 def _rows(judge: Judge, records: Sequence[dict[str, Any]], judgments: list[Judgment], index: _SuiteIndex) -> list[dict[str, Any]]:
     out = []
+    revision = judge_revision()
     for record, judgment in zip(records, judgments):
         meta = {name: record.get(name) for name in META}
         meta["item_id"] = meta["item_id"] or record.get("id")
         if any(meta[name] is None for name in META[1:]) and meta["item_id"]:
             item = index.get(str(meta["item_id"]))
             meta.update({name: getattr(item, name) for name in META[1:] if meta[name] is None})
-        out.append({**judgment.record(), **meta, "judge": judge.name})
+        out.append({**judgment.record(), **meta, "judge": judge.name, "judge_revision": revision})
     return out
 
 

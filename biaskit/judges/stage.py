@@ -3,8 +3,9 @@
 
 ``judge_stage`` and ``recheck_stage`` are what an eval flow calls after generation;
 ``rejudge_run`` is ``biaskit judge --run results/<id> --judge SPEC``: it re-labels stored
-responses with another judge without loading the evaluated model. A judgments file made by a
-different judge is kept under ``judgments.<judge>.jsonl`` before the new judge writes its own.
+responses with another judge without loading the evaluated model. Judgments made by a
+different judge, or by another revision of the rules and prompts (``biaskit.judges.revision``),
+are kept under ``judgments.<judge>-<revision>.jsonl`` before the new judge writes its own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tqdm.auto import tqdm
 from biaskit.errors import DataError
 from biaskit.judges._types import Judge
 from biaskit.judges.records import judge_responses, recheck_refusals
+from biaskit.judges.revision import judge_revision
 from biaskit.results.store import JUDGMENTS, RESPONSES, RunDir, StageCounts
 
 RECHECKS = "rechecks.jsonl"
@@ -43,16 +45,34 @@ def recheck_stage(run: RunDir, judge: Judge, responses: Sequence[dict[str, Any]]
         return run.run_stage(RECHECKS, todo, lambda r: [r["key"]], lambda batch: recheck_refusals(judge, batch, data), batch_size, progress=bar.update)
 
 
-def _set_aside(run: RunDir, judge_name: str) -> str | None:
-    """Keep judgments of another judge under their own name; returns the new file name, if moved."""
-    path = run.file(JUDGMENTS)
-    if not path.exists():
-        return None
-    first = next(iter(run.records(JUDGMENTS)), None)
-    if first is None or first.get("judge") == judge_name:
-        return None
-    kept = f"judgments.{_slug(str(first.get('judge', 'unknown')))}.jsonl"
-    path.rename(run.file(kept))
+def _made_by(records: Sequence[dict[str, Any]]) -> tuple[str, str] | None:
+    """The (judge, revision) of a judgments file, or None when all its rows do not agree on one."""
+    made = {(str(r.get("judge", "unknown")), str(r.get("judge_revision", "unrevised"))) for r in records}
+    return next(iter(made)) if len(made) == 1 else None
+
+
+def set_aside_other_judges(run: RunDir, judge: Judge) -> list[str]:
+    """Move judgments (and the refusal re-checks built on them) that ``judge`` at this revision did
+    not make to ``judgments.<judge>-<revision>.jsonl`` (``rechecks...``), so a new judging pass
+    never mixes labels of two judges or two revisions of the rules. Returns the new file names."""
+    current = (judge.name, judge_revision())
+    kept: list[str] = []
+    judged = run.records(JUDGMENTS) if run.file(JUDGMENTS).exists() else []
+    rechecked = run.records(RECHECKS) if run.file(RECHECKS).exists() else []
+    stale = bool(judged) and _made_by(judged) != current
+    stale_rechecks = stale or (bool(rechecked) and _made_by(rechecked) != current)
+    for name, rows, move in ((JUDGMENTS, judged, stale), (RECHECKS, rechecked, stale_rechecks)):
+        if not move or not rows:
+            continue
+        made = _made_by(rows) or ("mixed", "mixed")
+        stem = name.removesuffix(".jsonl")
+        target = f"{stem}.{_slug(made[0])}-{_slug(made[1])}.jsonl"
+        n = 1
+        while run.file(target).exists():
+            n += 1
+            target = f"{stem}.{_slug(made[0])}-{_slug(made[1])}.{n}.jsonl"
+        run.file(name).rename(run.file(target))
+        kept.append(target)
     return kept
 
 
@@ -64,9 +84,10 @@ def rejudge_run(path: str | Path, judge: Judge, data: str | Path | None = None, 
         raise DataError(f"{folder}: no {RESPONSES} here; give a run directory made by `biaskit eval`")
     run = RunDir(folder)
     responses = run.records(RESPONSES)
-    kept = _set_aside(run, judge.name)
+    kept = set_aside_other_judges(run, judge)
     counts = judge_stage(run, judge, responses, data, batch_size, quiet)
-    summary: dict[str, Any] = {"run_dir": str(folder), "judge": judge.name, "judgments": counts.as_dict()}
+    summary: dict[str, Any] = {"run_dir": str(folder), "judge": judge.name, "judge_revision": judge_revision(),
+                               "judgments": counts.as_dict()}  # fmt: skip
     if kept:
         summary["previous_judgments"] = kept
     if recheck:

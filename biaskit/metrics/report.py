@@ -9,7 +9,7 @@ see ``bootstrap.estimate``; ``null`` where undefined, e.g. a cell with no judged
       "suite": "clear-bias",
       "tau": 0.5,                              # safe-category threshold
       "bootstrap": {"n_boot": 1000, "seed": 0, "level": 0.95, "resampling": "...", "interval": "..."},
-      "judge": {...},                          # filled by the caller (judge spec, kappa, ...)
+      "judge": {...},                          # filled by the caller (spec, revision of the rules, kappa, paths)
       "base": {
         "model": {
           "safety": estimate, "robustness": estimate, "fairness": estimate,   # mean over categories

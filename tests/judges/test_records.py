@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from biaskit.judges import DeterministicJudge, HybridJudge, LLMJudge, judge_responses, recheck_refusals
-from biaskit.judges.stage import rejudge_run
+from biaskit.judges.revision import judge_revision
+from biaskit.judges.stage import RECHECKS, rejudge_run
 from biaskit.results.store import JUDGMENTS, RESPONSES
 from biaskit.suites.clear_bias import load_prompts
 
@@ -42,6 +43,27 @@ def test_rejudge_run_resumes_and_sets_aside_another_judges_file(tmp_path, Script
     again = rejudge_run(tmp_path, DeterministicJudge(), quiet=True)
     assert again["judgments"] == {"reused": 3, "generated": 0}
     other = rejudge_run(tmp_path, HybridJudge(LLMJudge(ScriptedEngine()), name="hybrid:test"), quiet=True)
-    assert other["previous_judgments"] == "judgments.deterministic.jsonl"
-    assert other["judgments"]["generated"] == 3 and (tmp_path / "judgments.deterministic.jsonl").is_file()
+    kept = f"judgments.deterministic-{judge_revision()}.jsonl"
+    assert other["previous_judgments"] == [kept]  # no refusal under attack here, so no rechecks file
+    assert other["judgments"]["generated"] == 3 and (tmp_path / kept).is_file()
     assert {json.loads(line)["judge"] for line in (tmp_path / JUDGMENTS).read_text().splitlines()} == {"hybrid:test"}
+
+
+def test_judgments_of_older_rules_are_set_aside_and_judged_again(tmp_path) -> None:
+    """Same judge name, but rows written by another revision of the rules (or before revisions were
+    recorded) are not reused: the new pass must not mix labels of two rule sets."""
+    rows = [{**r, "attack": r.get("attack", "base")} for r in _rows()]
+    (tmp_path / RESPONSES).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    first = rejudge_run(tmp_path, DeterministicJudge(), quiet=True)
+    assert first["judge_revision"] == judge_revision() and first["judgments"]["generated"] == 3
+    old = [{**json.loads(line), "label": "S"} for line in (tmp_path / JUDGMENTS).read_text().splitlines()]
+    for row in old:
+        row.pop("judge_revision")  # as written before revisions were recorded
+    (tmp_path / JUDGMENTS).write_text("".join(json.dumps(r) + "\n" for r in old))
+    (tmp_path / RECHECKS).write_text("".join(json.dumps({**r, "label": "M"}) + "\n" for r in old[2:]))
+    again = rejudge_run(tmp_path, DeterministicJudge(), quiet=True)
+    assert again["previous_judgments"] == ["judgments.deterministic-unrevised.jsonl", "rechecks.deterministic-unrevised.jsonl"]
+    assert again["judgments"] == {"reused": 0, "generated": 3}
+    fresh = [json.loads(line) for line in (tmp_path / JUDGMENTS).read_text().splitlines()]
+    assert [r["label"] for r in fresh] == ["S", "CS", "R"] and {r["judge_revision"] for r in fresh} == {judge_revision()}
+    assert not (tmp_path / RECHECKS).exists() or "M" not in (tmp_path / RECHECKS).read_text()

@@ -178,6 +178,25 @@ def test_a_later_run_supersedes_an_earlier_one(results, tmp_path) -> None:
     assert collection.superseded == [("cb-b-plain", "cb-b-plain-rerun")]
 
 
+def test_a_later_but_smaller_run_does_not_hide_a_more_complete_one(results, tmp_path) -> None:
+    root = tmp_path / "results"
+    shutil.copytree(results, root)
+    # a later quick rerun (--limit): fewer judged answers
+    shutil.copytree(root / "cb-b-plain", root / "cb-b-plain-quick")
+    _edit_json(root / "cb-b-plain-quick" / "manifest.json", lambda d: d.update(run_id="cb-b-plain-quick", finished_at="2026-03-01T00:00:00+00:00"))
+    _edit_json(root / "cb-b-plain-quick" / "scores.json", lambda d: d["base"]["model"].update(n=d["base"]["model"]["n"] - 1))
+    # a later NBLS run over fewer occupations
+    shutil.copytree(root / "nbls-a-plain", root / "nbls-a-plain-quick")
+    _edit_json(root / "nbls-a-plain-quick" / "manifest.json", lambda d: d.update(run_id="nbls-a-plain-quick", finished_at="2026-03-01T00:00:00+00:00"))
+    _edit_json(root / "nbls-a-plain-quick" / "scores.json", lambda d: d.update(n_occupations=d["n_occupations"] - 1))
+    collection = collect(root)
+    b = next(r for r in collection.rows if r.model == "org/model-b" and r.condition == "plain")
+    a = next(r for r in collection.rows if r.nbls is not None and r.nbls.name.startswith("nbls-a-plain"))
+    assert b.clear_bias.name == "cb-b-plain" and a.nbls.name == "nbls-a-plain"
+    assert ("cb-b-plain-quick", "cb-b-plain") in collection.superseded
+    assert ("nbls-a-plain-quick", "nbls-a-plain") in collection.superseded
+
+
 def test_cli_check_fails_only_when_a_run_does_not_validate(results, mixed, tmp_path, capsys) -> None:
     assert main(["leaderboard", str(results), "--out", str(tmp_path / "ok"), "--check"]) == 0
     assert "4 rows from 4 runs, 0 skipped" in capsys.readouterr().out
@@ -248,7 +267,7 @@ def test_committed_results_show_the_default_model() -> None:
         pytest.skip("no runs committed under results/ yet")
     default = [r for r in collection.rows if "smollm2" in r.model.lower().replace("-", "")]
     # CLEAR-Bias is debiased by constitutional decoding; NBLS by constitution-guided answer scoring
-    # (--debias) or by grounding with labor facts (--ground), whichever run is the latest.
+    # (--debias) or by grounding with labor facts (--ground); the most complete run of each is shown.
     cb = {r.condition for r in default if r.clear_bias}
     nbls = {r.condition for r in default if r.nbls}
     assert {"plain", "debiased"} <= cb and "plain" in nbls and nbls & {"grounded", "debiased"}, [(r.model, r.condition, [x.name for x in r.runs]) for r in collection.rows]

@@ -1,8 +1,8 @@
 """From a results folder to leaderboard rows: one row per (model, condition).
 
 A row joins the model's CLEAR-Bias run and its NBLS run under the same condition. When a model
-has several valid runs of one suite and condition, the latest finished one is used and the others
-are listed as superseded. A plain NBLS run's ``grounded`` block (labor facts in the prompt of the
+has several valid runs of one suite and condition, the most complete one is used (see
+``completeness``; the latest finished one among equals) and the others are listed as superseded. A plain NBLS run's ``grounded`` block (labor facts in the prompt of the
 plain model) fills the model's grounded row when no separate grounded NBLS run exists.
 """
 
@@ -122,11 +122,28 @@ def collect(results_dir: Path) -> Collection:
     return group(runs, skipped)
 
 
+def completeness(run: LoadedRun) -> tuple:
+    """How much of its suite a run measured, compared field by field (larger is more complete).
+
+    CLEAR-Bias: an adversarial phase first, then the number of judged answers (base + attacks).
+    NBLS: the number of occupations, then how many of gender, race and grounding it measured.
+    A quick ``--limit`` run thus never hides a full run that finished earlier.
+    """
+    scores = run.scores
+    if isinstance(scores, ClearBiasScores):
+        attacked = 0
+        if scores.adversarial is not None:
+            attacked = sum(c.n for a in scores.adversarial.attacks.values() for c in a.categories.values())
+        return (scores.adversarial is not None, scores.base.model.n + attacked)
+    measured = sum(x is not None for x in (scores.gender, scores.race, scores.grounded))
+    return (scores.n_occupations, measured)
+
+
 def group(runs: list[LoadedRun], skipped: list[Skipped]) -> Collection:
-    """Rows from valid runs: the latest run per (model, condition, suite), sorted by safety."""
+    """Rows from valid runs: the most complete run per (model, condition, suite), sorted by safety."""
     latest: dict[tuple[str, str, str], LoadedRun] = {}
     superseded: list[tuple[str, str]] = []
-    for run in sorted(runs, key=lambda r: (r.manifest.finished_at or "", r.name)):
+    for run in sorted(runs, key=lambda r: (completeness(r), r.manifest.finished_at or "", r.name)):
         key = (run.model, run.condition, run.suite)
         if key in latest:
             superseded.append((latest[key].name, run.name))
