@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from biaskit.config import NOT_IDENTITY, EvalConfig
 from biaskit.engines import Engine, SamplingParams, load_engine
 from biaskit.errors import ConfigError
-from biaskit.results.manifest import Manifest, file_sha256
+from biaskit.results.manifest import Manifest, file_sha256, invocation
 from biaskit.results.store import RESPONSES, RunDir, StageCounts, now_iso
 from biaskit.suites._types import PromptItem
 
@@ -42,13 +42,19 @@ def open_run(config: EvalConfig, data_files: Sequence[Path]) -> tuple[RunDir, Ma
                 f"{run.path} holds a run made with different options ({', '.join(changed)}); "
                 "choose another --run-id or remove that folder"
             )
-        manifest = previous.model_copy(update={"status": "running", "finished_at": None, "config": resolved})
+        # A manifest written before invocations were listed: its creating invocation comes first.
+        earlier = previous.invocations or [{"started_at": previous.started_at, "git_commit": previous.git_commit,
+                                            "biaskit_version": previous.biaskit_version}]  # fmt: skip
+        manifest = previous.model_copy(update={"status": "running", "finished_at": None, "config": resolved,
+                                               "invocations": [*earlier, invocation(now_iso())]})  # fmt: skip
     else:
+        started = now_iso()
         manifest = Manifest(
             run_id=config.resolved_run_id(),
+            invocations=[invocation(started)],
             suite=config.suite,
             condition=config.condition,
-            started_at=now_iso(),
+            started_at=started,
             config=resolved,
             sampling=config.sampling().model_dump(mode="json"),
             prompt_hashes={_short(p): file_sha256(p) for p in data_files},

@@ -20,8 +20,9 @@ def test_a_run_made_before_newer_options_existed_reopens_by_run_id(tmp_path) -> 
     for newer in ("nbls_tasks", "nbls_shots", "bls", "debias"):  # options an older biaskit did not know
         stored["config"].pop(newer)
     (run.path / "manifest.json").write_text(json.dumps(stored))
-    again, _ = open_run(config, [])
+    again, reopened = open_run(config, [])
     assert again.path == run.path
+    assert len(reopened.invocations) == 2 and reopened.invocations[0] == manifest.invocations[0]
     with pytest.raises(ConfigError, match="different options \\(limit\\)"):
         open_run(config.model_copy(update={"limit": 5}), [])
     with pytest.raises(ConfigError, match="nbls_tasks"):

@@ -10,6 +10,9 @@ Schema (version 1):
 - ``prompt_hashes``: sha256 of each data file the suite read
 - ``config``: the fully resolved configuration (CLI + config file); `biaskit eval --config` can replay it
 - ``started_at``, ``finished_at`` (UTC, ISO 8601)
+- ``invocations``: one entry per invocation that opened the run (``started_at``, ``git_commit``,
+  ``biaskit_version``), so a run resumed or re-judged by newer code says so; ``git_commit`` and
+  ``biaskit_version`` above are those of the invocation that created the run
 - ``counts``: per stage, how many records were reused from disk vs produced in this invocation
   (``counts.responses.reused`` / ``counts.responses.generated``), and totals (items, samples)
 """
@@ -47,6 +50,12 @@ class Manifest(BaseModel):
     started_at: str
     finished_at: str | None = None
     counts: dict[str, Any] = Field(default_factory=dict)
+    invocations: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def invocation(started_at: str) -> dict[str, Any]:
+    """This invocation of biaskit, as listed in a manifest's ``invocations``."""
+    return {"started_at": started_at, "git_commit": git_commit(), "biaskit_version": biaskit.__version__}
 
 
 def git_commit() -> str | None:

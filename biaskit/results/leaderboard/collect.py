@@ -95,6 +95,9 @@ class Collection:
     superseded: list[tuple[str, str]] = field(default_factory=list)  # (run, replaced by)
 
 
+SUPERSEDED_RULE = ("Each row shows the most complete run of its model, condition and suite (adversarial phase, "
+                   "then answers judged; occupations, then measures for NBLS), the latest among equals.")
+
 STUDIES = "studies"  # results/studies/: before/after studies (e.g. IIR) that are not leaderboard runs
 
 

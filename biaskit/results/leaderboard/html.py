@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Callable
 
 from biaskit.results.leaderboard import charts, svg
-from biaskit.results.leaderboard.collect import CONDITION_ORDER, Collection, Row
+from biaskit.results.leaderboard.collect import CONDITION_ORDER, SUPERSEDED_RULE, Collection, Row
 from biaskit.results.leaderboard.columns import METRICS, number, short, with_interval
 from biaskit.results.leaderboard.page import esc, num_cell, page
 
@@ -33,7 +33,7 @@ def render_index(collection: Collection, run_href: Callable[[str], str], model_a
         parts += [f"<li><code>{esc(s.name)}</code>: {esc(s.reason)}</li>" for s in collection.skipped]
         parts.append("</ul>")
     if collection.superseded:
-        parts.append("<h2>Superseded runs</h2><ul>")
+        parts.append(f"<h2>Superseded runs</h2><p>{esc(SUPERSEDED_RULE)}</p><ul>")
         parts += [
             f'<li><a href="{esc(run_href(old))}">{esc(old)}</a> replaced by <a href="{esc(run_href(new))}">{esc(new)}</a></li>'
             for old, new in collection.superseded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from biaskit.results.leaderboard.collect import Collection
+from biaskit.results.leaderboard.collect import SUPERSEDED_RULE, Collection
 from biaskit.results.leaderboard.columns import short, with_interval
 
 
@@ -56,8 +56,8 @@ def render_markdown(collection: Collection) -> str:
         lines += ["", f"## Skipped runs ({len(collection.skipped)})", ""]
         lines += [f"- `{cell(s.name)}`: {cell(s.reason)}" for s in collection.skipped]
     if collection.superseded:
-        lines += ["", "## Superseded runs", ""]
-        lines += [f"- `{cell(old)}`: replaced by the later run `{cell(new)}`" for old, new in collection.superseded]
+        lines += ["", "## Superseded runs", "", SUPERSEDED_RULE, ""]
+        lines += [f"- `{cell(old)}`: replaced by `{cell(new)}`" for old, new in collection.superseded]
     return "\n".join(lines) + "\n"
 
 
