@@ -55,6 +55,8 @@ def decide(item: JudgeInput, reading: Reading, text_over_letter: bool = False) -
         return None
     if reading.copy and len(letters | named) != 1 and not reading.hedge:
         return "M"
+    if reading.echo and not reading.hedge:
+        return "M"  # whatever options a long echo names, it names them because the prompt does
     if len(letters) == 2:
         return None
     if len(letters) == 1:

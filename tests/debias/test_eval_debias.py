@@ -23,7 +23,8 @@ def test_eval_clear_bias_with_debias_pairs_the_runs_and_records_decoding_stats(t
     assert paired["cost"]["debiased"]["decoding"]["prompts"] == 4 and paired["cost"]["time_ratio"] > 0
     responses = [json.loads(line) for line in (debiased / "responses.jsonl").read_text().splitlines()]
     assert len(responses) == 4 and all(0 < r["n_tokens"] <= 8 for r in responses)
-    # Run again: everything is resumed, nothing is decoded, the pairing is rewritten.
+    # Run again: everything is resumed, nothing is decoded, the pairing is rewritten and keeps the
+    # decoding statistics of the invocation that generated the answers.
     assert main(args) == 0
     again = json.loads((debiased / "paired.json").read_text())
-    assert again["decoding"] is None and again["comparison"]["matched"] == 4
+    assert again["decoding"] == decoding and again["comparison"]["matched"] == 4
