@@ -2,14 +2,18 @@
 
 A judge's name (``hybrid:smollm2-135m``) says which judge ran, not which version of its rules
 and prompts. ``judge_revision()`` hashes everything that decides a label: the judge prompt files
-in ``judges/`` and the modules that read answers, parse labels and combine the two paths. Every
-judgment row records it, so stored judgments made by older rules are recognised and set aside
+in ``judges/`` (their README aside) and the code of the modules that read answers, parse labels and combine the two
+paths: their tokens, without comments, docstrings and layout, so editing an explanation does not
+make stored judgments stale (nor does the Python version, as an AST dump would). Every judgment
+row records it, so stored judgments made by older rules are recognised and set aside
 (never mixed with new ones) when a run is judged again or resumed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import tokenize
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,12 +23,37 @@ from biaskit.paths import data_dir
 LABEL_MODULES = ("_reading.py", "_types.py", "deterministic.py", "hybrid.py", "llm.py", "parse.py")
 
 
+_LAYOUT = {tokenize.NL, tokenize.COMMENT, tokenize.ENCODING, tokenize.ENDMARKER}
+_MARKERS = {tokenize.NEWLINE: ";", tokenize.INDENT: "{", tokenize.DEDENT: "}"}  # blocks matter in Python
+
+
+def code_tokens(source: str) -> list[str]:
+    """The tokens of Python ``source`` that can change what it does: comments, blank lines,
+    spacing and bare string statements (docstrings) left out; statement ends and blocks kept."""
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)]
+    kept: list[str] = []
+    for i, token in enumerate(tokens):
+        if token.type in _LAYOUT:
+            continue
+        if token.type == tokenize.STRING:
+            before = next((t for t in reversed(tokens[:i]) if t.type not in (tokenize.NL, tokenize.COMMENT)), None)
+            after = next((t for t in tokens[i + 1 :] if t.type not in (tokenize.NL, tokenize.COMMENT)), None)
+            starts = before is None or before.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
+            if starts and (after is None or after.type in (tokenize.NEWLINE, tokenize.ENDMARKER)):
+                continue  # a string on its own line does nothing: a docstring
+        if token.type == tokenize.NEWLINE and (not kept or kept[-1] in (";", "{", "}")):
+            continue  # the end of a docstring's line
+        kept.append(_MARKERS.get(token.type, token.string))
+    return kept
+
+
 @lru_cache(maxsize=1)
 def judge_revision() -> str:
-    """First 12 hex digits of a sha256 over the judge prompts and the label-deciding modules."""
+    """First 12 hex digits of a sha256 over the judge prompts and the label-deciding code."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    files = [here / name for name in LABEL_MODULES] + sorted(p for p in data_dir("judges").glob("*") if p.is_file())
-    for path in files:
+    for name in LABEL_MODULES:
+        digest.update(name.encode() + b"\0" + "\x1f".join(code_tokens((here / name).read_text(encoding="utf-8"))).encode() + b"\0")
+    for path in sorted(p for p in data_dir("judges").glob("*") if p.is_file() and p.name != "README.md"):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
