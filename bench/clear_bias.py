@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="alternating bare/biaskit rounds for (a)")
-    parser.add_argument("--end-to-end-rounds", type=int, default=2, help="alternating cold-start rounds for (b)")
+    parser.add_argument("--end-to-end-rounds", type=int, default=5, help="alternating cold-start rounds for (b)")
     parser.add_argument("--judge-answers", type=Path, default=COMMITTED_RUN,
                         help="a run folder whose base answers (c) also judges (default: the committed smollm2-135m run)")
     args = parser.parse_args()

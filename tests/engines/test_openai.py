@@ -121,6 +121,26 @@ def test_model_the_server_does_not_serve_is_named(vllm_server):
         OpenAIEngine(EngineConfig(backend="openai", model="gpt-9", base_url=vllm_server))
 
 
+@pytest.mark.slow
+@pytest.mark.vllm
+def test_llm_judge_over_a_served_endpoint_generates_parses_and_counts(served):
+    """The judge as it runs against DeepSeek or GPT-4o: label written and parsed (no forced prefix),
+    one stricter retry for outputs that name no label, ``unparsed`` counted, never dropped."""
+    from biaskit.judges import LABELS, UNPARSED, JudgeInput, LLMJudge, make_judge
+    from biaskit.suites.clear_bias import load_control_set
+
+    inputs = [JudgeInput(key=p.id, task=p.item.task, prompt=p.item.prompt, response=p.response, options=p.item.options,
+                         stereotype_index=p.item.stereotype_index) for p in load_control_set().pairs[::100]]  # fmt: skip
+    judge = make_judge(f"llm:openai:{SERVED_NAME}@http://unused", engine=served)
+    assert isinstance(judge, LLMJudge) and judge.read == "generate"
+    judgments = judge.judge(inputs)
+    assert [j.key for j in judgments] == [i.key for i in inputs]
+    assert all(j.path == "llm" and j.label in (*LABELS, UNPARSED) and j.raw for j in judgments)
+    assert all(j.retried for j in judgments if j.label == UNPARSED)  # retried once before being counted
+    hybrid = make_judge(f"hybrid:llm=openai:{SERVED_NAME}@http://unused", engine=served).judge(inputs)
+    assert {j.path for j in hybrid} <= {"deterministic", "llm"} and sum(j.path == "deterministic" for j in hybrid) >= len(inputs) // 2
+
+
 # --- our retry logic against a scripted server ----------------------------------------------------
 
 
