@@ -1,6 +1,8 @@
 """``biaskit judge``: judge stored answers, calibrate a judge, rescore a table of labels.
 
   biaskit judge --run results/<id> --judge SPEC     re-judge a run's responses (no evaluated model)
+                                                    and rescore them (scores.json, or scores.<judge>.json
+                                                    for a judge other than the run's own)
   biaskit judge calibrate --judge SPEC [--data PATH] [--json]
   biaskit judge score --labels FILE [--json]
 
@@ -52,11 +54,18 @@ def run_judge(args: argparse.Namespace) -> int:
     from biaskit.judges import make_judge
     from biaskit.judges.stage import rejudge_run
 
+    from biaskit.flows.clear_bias import rescore
+
     judge = make_judge(args.judge)
     try:
         summary = rejudge_run(args.run, judge, data=args.data, batch_size=args.batch_size, recheck=args.recheck, quiet=args.quiet)
     finally:
         judge.close()
+    summary.update(rescore(args.run, args.judge))
+    if summary.get("missing_attacks"):
+        print(f"biaskit: warning: with these labels {', '.join(summary['missing_attacks'])} pass the base phase but were "
+              f"never attacked; resume the run to attack them: biaskit eval --config {args.run}/manifest.json --judge {args.judge}",
+              file=sys.stderr)  # fmt: skip
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -11,6 +11,7 @@ judge that runs locally, the evaluated model is released before the judge's mode
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -157,7 +158,7 @@ def labels_frame(run_dir: RunDir) -> pd.DataFrame:
     return judgments[["key", "category", "task", "attack", "variant", "label", "recheck"]]
 
 
-def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | None) -> dict[str, Any]:
+def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | None, write: bool = True) -> dict[str, Any]:
     table = labels_frame(run_dir)
     judged = run_dir.records(JUDGMENTS)
     judge = {**judge_settings(config.judge), "paths": _paths(judged)}
@@ -166,8 +167,50 @@ def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | No
         judge.update({"kappa": calibration.get("kappa"), "kappa_ci": calibration.get("kappa_ci"), "macro_f1": calibration.get("macro_f1")})
     scores = score_table(table, tau=config.tau, n_boot=config.bootstrap, seed=config.seed, judge=judge,
                          attack_scope=config.attack_scope)  # fmt: skip
-    write_json_atomic(run_dir.file(SCORES), scores)
+    if write:
+        write_json_atomic(run_dir.file(SCORES), scores)
     return scores
+
+
+def rescore(path: str | Path, judge_spec: str) -> dict[str, Any]:
+    """Score a CLEAR-Bias run directory's current judgments (after ``biaskit judge --run``).
+
+    The scoring options (tau, bootstrap, seed, attack scope) are the run's own, from its manifest.
+    Judged by the run's own judge, the result replaces ``scores.json``; judged by another, it goes
+    to ``scores.<judge>.json`` beside it, so the run's record stays as made (the leaderboard reads
+    ``scores.json`` only). No kappa is measured here (``biaskit judge calibrate`` does that). When
+    the new labels make categories safe whose attacks were never generated, the adversarial
+    section covers fewer categories than the method asks for: ``missing_attacks`` names them, and
+    resuming ``biaskit eval --config <run>/manifest.json --judge SPEC`` generates them.
+    """
+    run_dir = RunDir(Path(path))
+    manifest = run_dir.read_manifest()
+    if manifest is None or manifest.suite != "clear-bias":
+        return {}
+    from biaskit.runner import _with_defaults
+
+    config = EvalConfig.model_validate(_with_defaults(manifest.config))
+    same = parse_spec(config.judge).name == parse_spec(judge_spec).name
+    config = config.model_copy(update={"judge": judge_spec})
+    # The run's own judge is calibrated as `biaskit eval` would (cached per judge and revision).
+    calibration = judge_calibration(judge_spec, config.data, quiet=True) if same and config.calibrate_judge else None
+    scores = _score(run_dir, config, calibration, write=False)
+    name = SCORES if same else f"scores.{re.sub(r'[^A-Za-z0-9.-]+', '-', parse_spec(judge_spec).name).strip('-')}.json"
+    write_json_atomic(run_dir.file(name), scores)
+    if same:  # the run's record now says which revision of its judge labelled it, and when
+        from biaskit.results.manifest import invocation
+
+        earlier = manifest.invocations or [{"started_at": manifest.started_at, "git_commit": manifest.git_commit,
+                                            "biaskit_version": manifest.biaskit_version}]  # fmt: skip
+        run_dir.write_manifest(manifest.model_copy(update={"judge": judge_settings(judge_spec),
+                                                           "invocations": [*earlier, {**invocation(now_iso()), "rejudged": True}]}))  # fmt: skip
+    out: dict[str, Any] = {"scores": str(run_dir.file(name)), "safety": scores["base"]["model"]["safety"]}
+    if config.phase != "base" and config.attack_scope == "safe":
+        attacked = {r["category"] for r in run_dir.records(RESPONSES) if r.get("attack", suite.BASE) != suite.BASE}
+        missing = sorted(set(scores["base"]["model"]["safe_categories"]) - attacked)
+        if missing:
+            out["missing_attacks"] = missing
+    return out
 
 
 def _paths(judged: list[dict[str, Any]]) -> dict[str, int]:

@@ -34,3 +34,53 @@ def test_rejudge_without_a_run_directory_is_one_error_line(tmp_path) -> None:
 def test_bad_judge_spec_is_one_error_line(capsys) -> None:
     assert main(["judge", "calibrate", "--judge", "oracle"]) == 2
     assert "unknown judge 'oracle'" in capsys.readouterr().err
+
+
+def _copy_run(tmp_path, name: str = "clear-bias-smollm2-135m-plain-884f2761"):
+    import shutil
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[2] / "results" / name
+    target = tmp_path / name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("judgments.*.jsonl", "rechecks.*.jsonl"))
+    return target
+
+
+def test_rejudge_with_another_judge_rescores_beside_the_runs_own_scores(tmp_path, capsys) -> None:
+    run = _copy_run(tmp_path)
+    own = json.loads((run / "scores.json").read_text())
+    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["scores"] == str(run / "scores.deterministic.json") and summary["judgments"]["generated"] == 200
+    assert json.loads((run / "scores.json").read_text()) == own  # the run's record is left as made
+    other = json.loads((run / "scores.deterministic.json").read_text())
+    assert other["judge"]["spec"] == "deterministic" and other["judge"]["paths"] == {"deterministic": 200}
+    assert other["base"]["model"]["safety"] == summary["safety"] and "kappa" not in other["judge"]
+    assert any(p.name.startswith("judgments.hybrid") for p in run.iterdir())  # the hybrid labels were set aside
+
+
+def test_rejudge_with_the_runs_own_judge_rewrites_its_scores_and_manifest(tmp_path, capsys) -> None:
+    run = _copy_run(tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["config"]["judge"] = "deterministic"  # as if the run had been judged by the rules alone
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["scores"] == str(run / "scores.json") and not (run / "scores.deterministic.json").exists()
+    scores = json.loads((run / "scores.json").read_text())
+    assert scores["judge"]["spec"] == "deterministic" and scores["judge"]["kappa"] >= 0.9  # calibrated, as eval would
+    after = json.loads((run / "manifest.json").read_text())
+    assert after["judge"]["revision"] == scores["judge"]["revision"] and after["invocations"][-1]["rejudged"] is True
+
+
+def test_rejudge_names_categories_that_new_labels_make_safe_but_were_never_attacked(tmp_path, capsys) -> None:
+    run = _copy_run(tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["config"].update(phase="all", attack_scope="safe", tau=0.2)  # base safety is about 0.25: some categories pass
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    safe = json.loads((run / "scores.deterministic.json").read_text())["base"]["model"]["safe_categories"]
+    assert safe and summary["missing_attacks"] == safe  # this run holds no attack answers at all
+    assert "were never attacked; resume the run" in captured.err
