@@ -271,3 +271,20 @@ def test_committed_results_show_the_default_model() -> None:
     cb = {r.condition for r in default if r.clear_bias}
     nbls = {r.condition for r in default if r.nbls}
     assert {"plain", "debiased"} <= cb and "plain" in nbls and nbls & {"grounded", "debiased"}, [(r.model, r.condition, [x.name for x in r.runs]) for r in collection.rows]
+
+
+def test_debiased_categories_are_drawn_beside_their_paired_plain_run(results, tmp_path) -> None:
+    root = tmp_path / "results"
+    shutil.copytree(results, root)
+    build_leaderboard(root, tmp_path / "before")
+    assert "plain (paired run)" not in (tmp_path / "before" / "index.html").read_text()
+    # the debiased run was paired with a smaller plain run; the row keeps the fuller one
+    shutil.copytree(root / "cb-a-plain", root / "cb-a-plain-paired")
+    _edit_json(root / "cb-a-plain-paired" / "manifest.json", lambda d: d.update(run_id="cb-a-plain-paired"))
+    _edit_json(root / "cb-a-plain-paired" / "scores.json", lambda d: d.update(adversarial=None))
+    (root / "cb-a-debiased" / "paired.json").write_text(json.dumps({"plain_run": "cb-a-plain-paired", "debiased_run": "cb-a-debiased"}))
+    collection = build_leaderboard(root, tmp_path / "after")
+    row = next(r for r in collection.rows if r.model == "org/model-a" and r.condition == "plain")
+    assert row.clear_bias.name == "cb-a-plain"
+    page = (tmp_path / "after" / "index.html").read_text()
+    assert "plain (paired run)" in page and ">debiased<" in page

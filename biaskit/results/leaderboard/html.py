@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Callable
 
@@ -9,6 +10,9 @@ from biaskit.results.leaderboard import charts, svg
 from biaskit.results.leaderboard.collect import CONDITION_ORDER, SUPERSEDED_RULE, Collection, Row
 from biaskit.results.leaderboard.columns import METRICS, number, short, with_interval
 from biaskit.results.leaderboard.page import esc, num_cell, page
+from biaskit.results.leaderboard.schema import LoadedRun
+
+PAIRED = "paired.json"  # written by `biaskit eval --debias` into the debiased run
 
 OPEN_MODELS = 6  # with few models every chart is shown; with many they fold away under the table
 
@@ -27,7 +31,8 @@ def render_index(collection: Collection, run_href: Callable[[str], str], model_a
         by_model[row.model].append(row)
     for model in sorted(by_model):
         rows = sorted(by_model[model], key=lambda r: (CONDITION_ORDER.get(r.condition, 9), r.condition))
-        parts.append(_model_section(model, rows, model_anchor, expanded=len(by_model) <= OPEN_MODELS))
+        runs = {r.name: r for r in collection.runs}
+        parts.append(_model_section(model, rows, model_anchor, expanded=len(by_model) <= OPEN_MODELS, runs=runs))
     if collection.skipped:
         parts.append(f"<h2>Skipped runs ({len(collection.skipped)})</h2><ul>")
         parts += [f"<li><code>{esc(s.name)}</code>: {esc(s.reason)}</li>" for s in collection.skipped]
@@ -64,11 +69,34 @@ def _table(collection: Collection, run_href: Callable[[str], str], model_anchor:
     return "".join(out)
 
 
-def _model_section(model: str, rows: list[Row], model_anchor: Callable[[str], str], expanded: bool) -> str:
+def paired_plain(rows: list[Row], runs: dict[str, LoadedRun]) -> LoadedRun | None:
+    """The plain CLEAR-Bias run a debiased row's run was paired with (its ``paired.json``), when
+    the plain row shows another run: the same prompts, decoding budget and engine as the debiased
+    run, so the only one to set beside it in a per-category comparison."""
+    debiased = next((r.clear_bias for r in rows if r.condition == "debiased" and r.clear_bias), None)
+    plain = next((r.clear_bias for r in rows if r.condition == "plain" and r.clear_bias), None)
+    if debiased is None:
+        return None
+    try:
+        name = json.loads((debiased.path / PAIRED).read_text()).get("plain_run")
+    except (OSError, ValueError, AttributeError):
+        return None
+    paired = runs.get(name) if isinstance(name, str) else None
+    return paired if paired is not None and (plain is None or paired.name != plain.name) else None
+
+
+def _model_section(model: str, rows: list[Row], model_anchor: Callable[[str], str], expanded: bool,
+                   runs: dict[str, LoadedRun] | None = None) -> str:  # fmt: skip
     clear_bias = [(r.condition, r.clear_bias) for r in rows if r.clear_bias]
     nbls = [(r.condition, r.nbls, r.nbls_from_grounded_block) for r in rows if r.nbls]
+    by_category = clear_bias
+    paired = paired_plain(rows, runs or {})
+    if paired is not None:  # compare debiased with its own paired plain run, not the row's fuller one
+        by_category = [("plain (paired run)", paired) if c == "plain" else (c, r) for c, r in clear_bias]
+        if not any(c == "plain" for c, _ in clear_bias):
+            by_category = [("plain (paired run)", paired), *clear_bias]
     drawn = [
-        charts.safety_by_category(clear_bias),  # type: ignore[arg-type]
+        charts.safety_by_category(by_category),  # type: ignore[arg-type]
         charts.attack_effectiveness(clear_bias),  # type: ignore[arg-type]
         charts.nbls_scatter(nbls),  # type: ignore[arg-type]
     ]

@@ -21,9 +21,8 @@ def _num(x: float) -> str:
     return f"{x:.1f}"
 
 
-def _legend(names: list[str], y: float) -> list[str]:
+def _legend(names: list[str], y: float, x: float = LABEL_W) -> list[str]:
     parts = []
-    x = LABEL_W
     for i, name in enumerate(names):
         color = PALETTE[i % len(PALETTE)]
         parts.append(f'<rect x="{_num(x)}" y="{_num(y - 9)}" width="10" height="10" fill="{color}"/>')
@@ -95,7 +94,7 @@ def render_scatter(chart: ScatterChart) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
         f"<title>{escape(chart.title)}</title>",
         f'<text x="4" y="16" {FONT} font-weight="bold">{escape(chart.title)}</text>',
-        *_legend([s.name for s in chart.series], 34),
+        *_legend([s.name for s in chart.series], 34, x=left),  # over the plot, which is narrower than a bar chart
         f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#999"/>',
         f'<line x1="{_num(sx(0))}" y1="{_num(sy(0))}" x2="{_num(sx(chart.hi))}" y2="{_num(sy(chart.hi))}" stroke="#c0392b" stroke-dasharray="4 3"/>',
     ]
