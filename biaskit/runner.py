@@ -42,11 +42,8 @@ def open_run(config: EvalConfig, data_files: Sequence[Path]) -> tuple[RunDir, Ma
                 f"{run.path} holds a run made with different options ({', '.join(changed)}); "
                 "choose another --run-id or remove that folder"
             )
-        # A manifest written before invocations were listed: its creating invocation comes first.
-        earlier = previous.invocations or [{"started_at": previous.started_at, "git_commit": previous.git_commit,
-                                            "biaskit_version": previous.biaskit_version}]  # fmt: skip
         manifest = previous.model_copy(update={"status": "running", "finished_at": None, "config": resolved,
-                                               "invocations": [*earlier, invocation(now_iso())]})  # fmt: skip
+                                               "invocations": previous.reopened(now_iso())})  # fmt: skip
     else:
         started = now_iso()
         manifest = Manifest(

@@ -198,12 +198,8 @@ def rescore(path: str | Path, judge_spec: str) -> dict[str, Any]:
     name = SCORES if same else f"scores.{re.sub(r'[^A-Za-z0-9.-]+', '-', parse_spec(judge_spec).name).strip('-')}.json"
     write_json_atomic(run_dir.file(name), scores)
     if same:  # the run's record now says which revision of its judge labelled it, and when
-        from biaskit.results.manifest import invocation
-
-        earlier = manifest.invocations or [{"started_at": manifest.started_at, "git_commit": manifest.git_commit,
-                                            "biaskit_version": manifest.biaskit_version}]  # fmt: skip
-        run_dir.write_manifest(manifest.model_copy(update={"judge": judge_settings(judge_spec),
-                                                           "invocations": [*earlier, {**invocation(now_iso()), "rejudged": True}]}))  # fmt: skip
+        invocations = manifest.reopened(now_iso(), rejudged=True)
+        run_dir.write_manifest(manifest.model_copy(update={"judge": judge_settings(judge_spec), "invocations": invocations}))
     out: dict[str, Any] = {"scores": str(run_dir.file(name)), "safety": scores["base"]["model"]["safety"]}
     if config.phase != "base" and config.attack_scope == "safe":
         attacked = {r["category"] for r in run_dir.records(RESPONSES) if r.get("attack", suite.BASE) != suite.BASE}

@@ -52,6 +52,13 @@ class Manifest(BaseModel):
     counts: dict[str, Any] = Field(default_factory=dict)
     invocations: list[dict[str, Any]] = Field(default_factory=list)
 
+    def reopened(self, started_at: str, **extra: Any) -> list[dict[str, Any]]:
+        """``invocations`` with this one appended; a manifest written before invocations were
+        listed gets its creating invocation first."""
+        earlier = self.invocations or [{"started_at": self.started_at, "git_commit": self.git_commit,
+                                        "biaskit_version": self.biaskit_version}]  # fmt: skip
+        return [*earlier, {**invocation(started_at), **extra}]
+
 
 def invocation(started_at: str) -> dict[str, Any]:
     """This invocation of biaskit, as listed in a manifest's ``invocations``."""
