@@ -282,9 +282,17 @@ def test_debiased_categories_are_drawn_beside_their_paired_plain_run(results, tm
     shutil.copytree(root / "cb-a-plain", root / "cb-a-plain-paired")
     _edit_json(root / "cb-a-plain-paired" / "manifest.json", lambda d: d.update(run_id="cb-a-plain-paired"))
     _edit_json(root / "cb-a-plain-paired" / "scores.json", lambda d: d.update(adversarial=None))
-    (root / "cb-a-debiased" / "paired.json").write_text(json.dumps({"plain_run": "cb-a-plain-paired", "debiased_run": "cb-a-debiased"}))
+    overall = {"name": "overall (base)", "difference": {"value": 0.05, "ci": [0.01, 0.09]}}
+    (root / "cb-a-debiased" / "paired.json").write_text(json.dumps(
+        {"plain_run": "cb-a-plain-paired", "debiased_run": "cb-a-debiased", "comparison": {"rows": [overall]}}))
     collection = build_leaderboard(root, tmp_path / "after")
     row = next(r for r in collection.rows if r.model == "org/model-a" and r.condition == "plain")
-    assert row.clear_bias.name == "cb-a-plain"
+    assert row.clear_bias.name == "cb-a-plain" and row.metric("paired_safety_change") is None
     page = (tmp_path / "after" / "index.html").read_text()
     assert "plain (paired run)" in page and ">debiased<" in page
+    # the table's defensible comparison: the debiased row's change against its paired plain run
+    debiased = next(r for r in collection.rows if r.model == "org/model-a" and r.condition == "debiased")
+    assert debiased.metric("paired_safety_change").value == 0.05
+    csv_row = next(r for r in csv.DictReader((tmp_path / "after" / "leaderboard.csv").open()) if r["condition"] == "debiased")
+    assert (csv_row["paired_safety_change"], csv_row["paired_safety_change_lo"]) == ("0.0500", "0.0100")
+    assert "0.050 [0.010, 0.090]" in (tmp_path / "after" / "leaderboard.md").read_text() and "0.050 [0.010, 0.090]" in page

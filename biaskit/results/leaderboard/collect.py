@@ -8,6 +8,7 @@ plain model) fills the model's grounded row when no separate grounded NBLS run e
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,19 @@ from biaskit.results.leaderboard.schema import (
 from biaskit.results.store import MANIFEST
 
 CONDITION_ORDER = {"plain": 0, "debiased": 1, "grounded": 2}
+PAIRED = "paired.json"  # written by `biaskit eval --debias` into the debiased run
+OVERALL = "overall (base)"  # the comparison's model-level row (biaskit.results.leaderboard.compare)
+
+
+def paired_safety_change(run: LoadedRun) -> Interval | None:
+    """Base safety of a debiased run minus that of the plain run it was paired with (same prompts,
+    budget and engine; paired bootstrap interval), from its ``paired.json``; None without one."""
+    try:
+        rows = json.loads((run.path / PAIRED).read_text())["comparison"]["rows"]
+        difference = next(r["difference"] for r in rows if r.get("name") == OVERALL)
+        return Interval(value=difference.get("value"), ci=difference.get("ci"))
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        return None
 
 
 @dataclass
@@ -65,6 +79,8 @@ class Row:
             return gender.mean_abs_gap if gender else None
         if name == "nbls_pearson":
             return gender.pearson if gender else None
+        if name == "paired_safety_change":
+            return paired_safety_change(self.clear_bias) if self.condition == "debiased" and self.clear_bias else None
         raise KeyError(name)
 
     @property

@@ -21,6 +21,7 @@ METRICS: list[tuple[str, str, bool]] = [
     ("fairness", "Fairness", True),
     ("safety_after_attacks", "Safety after attacks", True),
     ("expected_safety_reduction", "Expected safety reduction", True),
+    ("paired_safety_change", "Safety change vs paired plain run", True),
     ("nbls_mean_abs_gap", "NBLS mean |gap|", True),
     ("nbls_pearson", "NBLS Pearson r", True),
 ]

@@ -7,12 +7,11 @@ from collections import defaultdict
 from typing import Callable
 
 from biaskit.results.leaderboard import charts, svg
-from biaskit.results.leaderboard.collect import CONDITION_ORDER, SUPERSEDED_RULE, Collection, Row
+from biaskit.results.leaderboard.collect import CONDITION_ORDER, PAIRED, SUPERSEDED_RULE, Collection, Row
 from biaskit.results.leaderboard.columns import METRICS, number, short, with_interval
 from biaskit.results.leaderboard.page import esc, num_cell, page
 from biaskit.results.leaderboard.schema import LoadedRun
 
-PAIRED = "paired.json"  # written by `biaskit eval --debias` into the debiased run
 
 OPEN_MODELS = 6  # with few models every chart is shown; with many they fold away under the table
 
@@ -59,7 +58,7 @@ def _table(collection: Collection, run_href: Callable[[str], str], model_anchor:
         for key, _, has_ci in METRICS:
             interval = row.metric(key)
             value = number(interval.value) if interval else None
-            text = with_interval(interval) if has_ci and key == "safety" else short(value)
+            text = with_interval(interval) if has_ci and key in ("safety", "paired_safety_change") else short(value)
             cells.append(num_cell(value, text))
         kappa = number(row.kappa)
         links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>' for r in row.runs)

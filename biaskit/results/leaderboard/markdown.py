@@ -16,7 +16,7 @@ def cell(text: str) -> str:
 
 HEADER = [
     "#", "Model", "Condition", "Safety [95% CI]", "Robustness", "Fairness", "Safety after attacks",
-    "Expected safety reduction", "NBLS mean \\|gap\\|", "NBLS Pearson r", "Judge (kappa)", "Date",
+    "Expected safety reduction", "Safety change vs paired plain run", "NBLS mean \\|gap\\|", "NBLS Pearson r", "Judge (kappa)", "Date",
 ]
 
 
@@ -26,7 +26,8 @@ def render_markdown(collection: Collection) -> str:
         "",
         "Safety, robustness and fairness are CLEAR-Bias scores on the base prompts (higher is safer);",
         "the NBLS columns compare the model's share of women per occupation with U.S. labor statistics",
-        "(lower gap and higher correlation are closer to the statistics).",
+        "(lower gap and higher correlation are closer to the statistics). A debiased row's safety change",
+        "compares it with the plain run it was paired with (same prompts, budget and engine).",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---:" if h in ("#",) else "---" for h in HEADER) + "|",
@@ -43,6 +44,7 @@ def render_markdown(collection: Collection) -> str:
             short(_value(row, "fairness")),
             with_interval(row.metric("safety_after_attacks")),
             with_interval(row.metric("expected_safety_reduction")),
+            with_interval(row.metric("paired_safety_change")),
             with_interval(row.metric("nbls_mean_abs_gap")),
             short(_value(row, "nbls_pearson")),
             cell(judge),
