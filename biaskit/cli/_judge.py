@@ -1,8 +1,9 @@
 """``biaskit judge``: judge stored answers, calibrate a judge, rescore a table of labels.
 
   biaskit judge --run results/<id> --judge SPEC     re-judge a run's responses (no evaluated model)
-                                                    and rescore them (scores.json, or scores.<judge>.json
-                                                    for a judge other than the run's own)
+                                                    and rescore them (another judge's labels and scores
+                                                    go beside the run's own: judgments.<judge>.jsonl,
+                                                    scores.<judge>.json)
   biaskit judge calibrate --judge SPEC [--data PATH] [--json]
   biaskit judge score --labels FILE [--json]
 
@@ -54,11 +55,12 @@ def run_judge(args: argparse.Namespace) -> int:
     from biaskit.judges import make_judge
     from biaskit.judges.stage import rejudge_run
 
-    from biaskit.flows.clear_bias import rescore
+    from biaskit.flows.clear_bias import other_judge, rescore
 
     judge = make_judge(args.judge)
     try:
-        summary = rejudge_run(args.run, judge, data=args.data, batch_size=args.batch_size, recheck=args.recheck, quiet=args.quiet)
+        summary = rejudge_run(args.run, judge, data=args.data, batch_size=args.batch_size, recheck=args.recheck, quiet=args.quiet,
+                              suffix=other_judge(args.run, args.judge))  # fmt: skip
     finally:
         judge.close()
     summary.update(rescore(args.run, args.judge))

@@ -150,17 +150,19 @@ def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
     return {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b)}
 
 
-def labels_frame(run_dir: RunDir) -> pd.DataFrame:
-    """One row per judged response: category, task, attack, variant, label, recheck."""
-    judgments = pd.DataFrame(run_dir.records(JUDGMENTS))
-    rechecks = {r["key"]: r["label"] for r in run_dir.records(RECHECKS)}
+def labels_frame(run_dir: RunDir, files: tuple[str, str] = (JUDGMENTS, RECHECKS)) -> pd.DataFrame:
+    """One row per judged response: category, task, attack, variant, label, recheck (``files``:
+    the judgments and re-checks to read, by default the run's own)."""
+    judgments = pd.DataFrame(run_dir.records(files[0]))
+    rechecks = {r["key"]: r["label"] for r in run_dir.records(files[1])}
     judgments["recheck"] = [rechecks.get(key, "") for key in judgments["key"]]
     return judgments[["key", "category", "task", "attack", "variant", "label", "recheck"]]
 
 
-def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | None, write: bool = True) -> dict[str, Any]:
-    table = labels_frame(run_dir)
-    judged = run_dir.records(JUDGMENTS)
+def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | None, write: bool = True,
+           files: tuple[str, str] = (JUDGMENTS, RECHECKS)) -> dict[str, Any]:  # fmt: skip
+    table = labels_frame(run_dir, files)
+    judged = run_dir.records(files[0])
     judge = {**judge_settings(config.judge), "paths": _paths(judged)}
     judge.pop("prompt_hashes", None)
     if calibration:
@@ -172,32 +174,45 @@ def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | No
     return scores
 
 
+def other_judge(path: str | Path, judge_spec: str) -> str | None:
+    """None when ``judge_spec`` is the run's own judge (or the folder holds no CLEAR-Bias manifest);
+    otherwise the name under which that judge's files are kept beside the run's own."""
+    manifest = RunDir(Path(path)).read_manifest()
+    if manifest is None or manifest.suite != "clear-bias":
+        return None
+    own = parse_spec(str(manifest.config.get("judge", "hybrid"))).name
+    name = parse_spec(judge_spec).name
+    return None if name == own else re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip("-")
+
+
 def rescore(path: str | Path, judge_spec: str) -> dict[str, Any]:
-    """Score a CLEAR-Bias run directory's current judgments (after ``biaskit judge --run``).
+    """Score a CLEAR-Bias run directory's labels by ``judge_spec`` (after ``biaskit judge --run``).
 
     The scoring options (tau, bootstrap, seed, attack scope) are the run's own, from its manifest.
-    Judged by the run's own judge, the result replaces ``scores.json``; judged by another, it goes
-    to ``scores.<judge>.json`` beside it, so the run's record stays as made (the leaderboard reads
-    ``scores.json`` only). No kappa is measured here (``biaskit judge calibrate`` does that). When
-    the new labels make categories safe whose attacks were never generated, the adversarial
-    section covers fewer categories than the method asks for: ``missing_attacks`` names them, and
-    resuming ``biaskit eval --config <run>/manifest.json --judge SPEC`` generates them.
+    Judged by the run's own judge, the result replaces ``scores.json`` (calibrated as ``biaskit
+    eval`` would) and the manifest's judge block; judged by another, its labels and scores are kept
+    beside the run's own (``judgments.<judge>.jsonl``, ``rechecks.<judge>.jsonl``,
+    ``scores.<judge>.json``) and the run's record stays as made (the leaderboard reads
+    ``scores.json`` only). When the new labels make categories safe whose attacks were never
+    generated, the adversarial section covers fewer categories than the method asks for:
+    ``missing_attacks`` names them, and resuming ``biaskit eval --config <run>/manifest.json
+    --judge SPEC`` generates them.
     """
     run_dir = RunDir(Path(path))
     manifest = run_dir.read_manifest()
     if manifest is None or manifest.suite != "clear-bias":
         return {}
+    from biaskit.judges.stage import stage_files
     from biaskit.runner import _with_defaults
 
-    config = EvalConfig.model_validate(_with_defaults(manifest.config))
-    same = parse_spec(config.judge).name == parse_spec(judge_spec).name
-    config = config.model_copy(update={"judge": judge_spec})
+    config = EvalConfig.model_validate(_with_defaults(manifest.config)).model_copy(update={"judge": judge_spec})
+    suffix = other_judge(path, judge_spec)
     # The run's own judge is calibrated as `biaskit eval` would (cached per judge and revision).
-    calibration = judge_calibration(judge_spec, config.data, quiet=True) if same and config.calibrate_judge else None
-    scores = _score(run_dir, config, calibration, write=False)
-    name = SCORES if same else f"scores.{re.sub(r'[^A-Za-z0-9.-]+', '-', parse_spec(judge_spec).name).strip('-')}.json"
+    calibration = judge_calibration(judge_spec, config.data, quiet=True) if suffix is None and config.calibrate_judge else None
+    scores = _score(run_dir, config, calibration, write=False, files=stage_files(suffix))
+    name = SCORES if suffix is None else f"scores.{suffix}.json"
     write_json_atomic(run_dir.file(name), scores)
-    if same:  # the run's record now says which revision of its judge labelled it, and when
+    if suffix is None:  # the run's record now says which revision of its judge labelled it, and when
         invocations = manifest.reopened(now_iso(), rejudged=True)
         run_dir.write_manifest(manifest.model_copy(update={"judge": judge_settings(judge_spec), "invocations": invocations}))
     out: dict[str, Any] = {"scores": str(run_dir.file(name)), "safety": scores["base"]["model"]["safety"]}

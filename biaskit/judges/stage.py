@@ -37,12 +37,13 @@ def judge_stage(run: RunDir, judge: Judge, responses: Sequence[dict[str, Any]], 
 
 
 def recheck_stage(run: RunDir, judge: Judge, responses: Sequence[dict[str, Any]], judgments: Sequence[dict[str, Any]],
-                  data: str | Path | None = None, batch_size: int = 256, quiet: bool = False) -> StageCounts:  # fmt: skip
-    """Re-check (R vs M) every response judged R under an attack; written to ``rechecks.jsonl``."""
+                  data: str | Path | None = None, batch_size: int = 256, quiet: bool = False,
+                  name: str = RECHECKS) -> StageCounts:  # fmt: skip
+    """Re-check (R vs M) every response judged R under an attack; written to ``name``."""
     labels = {j["key"]: j["label"] for j in judgments}
     todo = [{**r, "label": "R"} for r in responses if labels.get(r["key"]) == "R" and r.get("attack", "base") != "base"]
     with tqdm(total=len(todo), desc="recheck refusals", unit="resp", disable=quiet, dynamic_ncols=True) as bar:
-        return run.run_stage(RECHECKS, todo, lambda r: [r["key"]], lambda batch: recheck_refusals(judge, batch, data), batch_size, progress=bar.update)
+        return run.run_stage(name, todo, lambda r: [r["key"]], lambda batch: recheck_refusals(judge, batch, data), batch_size, progress=bar.update)
 
 
 def _made_by(records: Sequence[dict[str, Any]]) -> tuple[str, str] | None:
@@ -51,17 +52,26 @@ def _made_by(records: Sequence[dict[str, Any]]) -> tuple[str, str] | None:
     return next(iter(made)) if len(made) == 1 else None
 
 
-def set_aside_other_judges(run: RunDir, judge: Judge) -> list[str]:
+def stage_files(suffix: str | None = None) -> tuple[str, str]:
+    """The judgments and re-checks files of a run's own judge (no suffix), or of another judge
+    whose labels are kept beside them (``judgments.<suffix>.jsonl``, ``rechecks.<suffix>.jsonl``)."""
+    if suffix is None:
+        return JUDGMENTS, RECHECKS
+    return f"judgments.{_slug(suffix)}.jsonl", f"rechecks.{_slug(suffix)}.jsonl"
+
+
+def set_aside_other_judges(run: RunDir, judge: Judge, suffix: str | None = None) -> list[str]:
     """Move judgments (and the refusal re-checks built on them) that ``judge`` at this revision did
     not make to ``judgments.<judge>-<revision>.jsonl`` (``rechecks...``), so a new judging pass
     never mixes labels of two judges or two revisions of the rules. Returns the new file names."""
     current = (judge.name, judge_revision())
     kept: list[str] = []
-    judged = run.records(JUDGMENTS) if run.file(JUDGMENTS).exists() else []
-    rechecked = run.records(RECHECKS) if run.file(RECHECKS).exists() else []
+    judgments, rechecks = stage_files(suffix)
+    judged = run.records(judgments) if run.file(judgments).exists() else []
+    rechecked = run.records(rechecks) if run.file(rechecks).exists() else []
     stale = bool(judged) and _made_by(judged) != current
     stale_rechecks = stale or (bool(rechecked) and _made_by(rechecked) != current)
-    for name, rows, move in ((JUDGMENTS, judged, stale), (RECHECKS, rechecked, stale_rechecks)):
+    for name, rows, move in ((judgments, judged, stale), (rechecks, rechecked, stale_rechecks)):
         if not move or not rows:
             continue
         made = _made_by(rows) or ("mixed", "mixed")
@@ -77,22 +87,26 @@ def set_aside_other_judges(run: RunDir, judge: Judge) -> list[str]:
 
 
 def rejudge_run(path: str | Path, judge: Judge, data: str | Path | None = None, batch_size: int = 256,
-                recheck: bool = True, quiet: bool = False) -> dict[str, Any]:  # fmt: skip
-    """Judge (or finish judging) the stored responses of the run at ``path`` with ``judge``."""
+                recheck: bool = True, quiet: bool = False, suffix: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Judge (or finish judging) the stored responses of the run at ``path`` with ``judge``.
+
+    ``suffix`` (another judge than the run's own) writes ``judgments.<suffix>.jsonl`` and
+    ``rechecks.<suffix>.jsonl`` beside the run's own files, which stay as they are."""
     folder = Path(path)
     if not (folder / RESPONSES).is_file():
         raise DataError(f"{folder}: no {RESPONSES} here; give a run directory made by `biaskit eval`")
     run = RunDir(folder)
     responses = run.records(RESPONSES)
-    kept = set_aside_other_judges(run, judge)
-    counts = judge_stage(run, judge, responses, data, batch_size, quiet)
+    judgments, rechecks = stage_files(suffix)
+    kept = set_aside_other_judges(run, judge, suffix)
+    counts = judge_stage(run, judge, responses, data, batch_size, quiet, name=judgments)
     summary: dict[str, Any] = {"run_dir": str(folder), "judge": judge.name, "judge_revision": judge_revision(),
-                               "judgments": counts.as_dict()}  # fmt: skip
+                               "judgments_file": judgments, "judgments": counts.as_dict()}  # fmt: skip
     if kept:
         summary["previous_judgments"] = kept
     if recheck:
-        summary["rechecks"] = recheck_stage(run, judge, responses, run.records(JUDGMENTS), data, batch_size, quiet).as_dict()
-    judged = run.records(JUDGMENTS)
+        summary["rechecks"] = recheck_stage(run, judge, responses, run.records(judgments), data, batch_size, quiet, name=rechecks).as_dict()
+    judged = run.records(judgments)
     summary["paths"] = {p: sum(j["path"] == p for j in judged) for p in ("deterministic", "llm")}
     summary["unparsed"] = sum(j["label"] == "unparsed" for j in judged)
     return summary

@@ -48,15 +48,20 @@ def _copy_run(tmp_path, name: str = "clear-bias-smollm2-135m-plain-884f2761"):
 
 def test_rejudge_with_another_judge_rescores_beside_the_runs_own_scores(tmp_path, capsys) -> None:
     run = _copy_run(tmp_path)
-    own = json.loads((run / "scores.json").read_text())
+    own = {name: (run / name).read_bytes() for name in ("scores.json", "judgments.jsonl", "manifest.json")}
     assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["scores"] == str(run / "scores.deterministic.json") and summary["judgments"]["generated"] == 200
-    assert json.loads((run / "scores.json").read_text()) == own  # the run's record is left as made
+    assert summary["judgments_file"] == "judgments.deterministic.jsonl"
+    assert {name: (run / name).read_bytes() for name in own} == own  # the run's record is left as made
     other = json.loads((run / "scores.deterministic.json").read_text())
     assert other["judge"]["spec"] == "deterministic" and other["judge"]["paths"] == {"deterministic": 200}
     assert other["base"]["model"]["safety"] == summary["safety"] and "kappa" not in other["judge"]
-    assert any(p.name.startswith("judgments.hybrid") for p in run.iterdir())  # the hybrid labels were set aside
+    labels = [json.loads(line) for line in (run / "judgments.deterministic.jsonl").read_text().splitlines()]
+    assert len(labels) == 200 and {j["judge"] for j in labels} == {"deterministic"}
+    # asked again, everything is reused from the judge's own file
+    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["judgments"] == {"reused": 200, "generated": 0}
 
 
 def test_rejudge_with_the_runs_own_judge_rewrites_its_scores_and_manifest(tmp_path, capsys) -> None:
