@@ -113,6 +113,15 @@ class EvalConfig(BaseModel):
         return f"{self.suite}-{model}-{self.condition}-{digest}"
 
 
+def with_defaults(options: dict[str, Any]) -> dict[str, Any]:
+    """A stored run's options with the defaults of options added since it was made, so a run of
+    an older biaskit can be resumed (pass its ``--run-id``: its id was hashed over fewer options)."""
+    try:
+        return {**EvalConfig.model_validate(options).model_dump(mode="json"), **options}
+    except ValidationError:
+        return options
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """Options from a YAML/JSON file; a manifest.json is accepted and its ``config`` used."""
     path = Path(path)

@@ -7,24 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from pydantic import ValidationError
 from tqdm.auto import tqdm
 
-from biaskit.config import NOT_IDENTITY, EvalConfig
+from biaskit.config import NOT_IDENTITY, EvalConfig, with_defaults
 from biaskit.engines import Engine, SamplingParams, load_engine
 from biaskit.errors import ConfigError
 from biaskit.results.manifest import Manifest, file_sha256, invocation
 from biaskit.results.store import RESPONSES, RunDir, StageCounts, now_iso
 from biaskit.suites._types import PromptItem
-
-
-def _with_defaults(options: dict) -> dict:
-    """A stored run's options with the defaults of options added since it was made, so a run of
-    an older biaskit can be resumed (pass its ``--run-id``: its id was hashed over fewer options)."""
-    try:
-        return {**EvalConfig.model_validate(options).model_dump(mode="json"), **options}
-    except ValidationError:
-        return options
 
 
 def open_run(config: EvalConfig, data_files: Sequence[Path]) -> tuple[RunDir, Manifest]:
@@ -34,7 +24,7 @@ def open_run(config: EvalConfig, data_files: Sequence[Path]) -> tuple[RunDir, Ma
     previous = run.read_manifest()
     if previous is not None:
         ignore = NOT_IDENTITY
-        old = {k: v for k, v in _with_defaults(previous.config).items() if k not in ignore}
+        old = {k: v for k, v in with_defaults(previous.config).items() if k not in ignore}
         new = {k: v for k, v in resolved.items() if k not in ignore}
         if old != new:
             changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))

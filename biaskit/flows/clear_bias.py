@@ -11,19 +11,18 @@ judge that runs locally, the evaluated model is released before the judge's mode
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from biaskit.config import EvalConfig
+from biaskit.config import EvalConfig, with_defaults
 from biaskit.engines import Engine
 from biaskit.flows._judging import judge_calibration, judge_settings
 from biaskit.flows._lazy import LazyEngine
 from biaskit.judges import make_judge, parse_spec
-from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage, set_aside_other_judges
+from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage, set_aside_other_judges, slug, stage_files
 from biaskit.metrics.report import score_table
 from biaskit.results.manifest import Manifest
 from biaskit.results.store import JUDGMENTS, RESPONSES, SCORES, RunDir, now_iso, write_json_atomic
@@ -182,7 +181,7 @@ def other_judge(path: str | Path, judge_spec: str) -> str | None:
         return None
     own = parse_spec(str(manifest.config.get("judge", "hybrid"))).name
     name = parse_spec(judge_spec).name
-    return None if name == own else re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip("-")
+    return None if name == own else slug(name)
 
 
 def rescore(path: str | Path, judge_spec: str) -> dict[str, Any]:
@@ -202,10 +201,7 @@ def rescore(path: str | Path, judge_spec: str) -> dict[str, Any]:
     manifest = run_dir.read_manifest()
     if manifest is None or manifest.suite != "clear-bias":
         return {}
-    from biaskit.judges.stage import stage_files
-    from biaskit.runner import _with_defaults
-
-    config = EvalConfig.model_validate(_with_defaults(manifest.config)).model_copy(update={"judge": judge_spec})
+    config = EvalConfig.model_validate(with_defaults(manifest.config)).model_copy(update={"judge": judge_spec})
     suffix = other_judge(path, judge_spec)
     # The run's own judge is calibrated as `biaskit eval` would (cached per judge and revision).
     calibration = judge_calibration(judge_spec, config.data, quiet=True) if suffix is None and config.calibrate_judge else None

@@ -30,19 +30,15 @@ _MARKERS = {tokenize.NEWLINE: ";", tokenize.INDENT: "{", tokenize.DEDENT: "}"}  
 def code_tokens(source: str) -> list[str]:
     """The tokens of Python ``source`` that can change what it does: comments, blank lines,
     spacing and bare string statements (docstrings) left out; statement ends and blocks kept."""
-    tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)]
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type not in _LAYOUT]
     kept: list[str] = []
     for i, token in enumerate(tokens):
-        if token.type in _LAYOUT:
-            continue
-        if token.type == tokenize.STRING:
-            before = next((t for t in reversed(tokens[:i]) if t.type not in (tokenize.NL, tokenize.COMMENT)), None)
-            after = next((t for t in tokens[i + 1 :] if t.type not in (tokenize.NL, tokenize.COMMENT)), None)
-            starts = before is None or before.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
-            if starts and (after is None or after.type in (tokenize.NEWLINE, tokenize.ENDMARKER)):
-                continue  # a string on its own line does nothing: a docstring
-        if token.type == tokenize.NEWLINE and (not kept or kept[-1] in (";", "{", "}")):
-            continue  # the end of a docstring's line
+        before = tokens[i - 1].type if i else tokenize.NEWLINE
+        after = tokens[i + 1].type if i + 1 < len(tokens) else tokenize.NEWLINE
+        if token.type == tokenize.STRING and before in _MARKERS and after == tokenize.NEWLINE:
+            continue  # a string on its own line does nothing: a docstring
+        if token.type == tokenize.NEWLINE and (not kept or kept[-1] in _MARKERS.values()):
+            continue  # the end of a docstring's line, or a repeated statement end
         kept.append(_MARKERS.get(token.type, token.string))
     return kept
 

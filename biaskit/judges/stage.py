@@ -25,7 +25,8 @@ from biaskit.results.store import JUDGMENTS, RESPONSES, RunDir, StageCounts
 RECHECKS = "rechecks.jsonl"
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
+    """A judge name as it appears in file names (``hybrid:smollm2-135m`` -> ``hybrid-smollm2-135m``)."""
     return re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip("-")
 
 
@@ -57,7 +58,7 @@ def stage_files(suffix: str | None = None) -> tuple[str, str]:
     whose labels are kept beside them (``judgments.<suffix>.jsonl``, ``rechecks.<suffix>.jsonl``)."""
     if suffix is None:
         return JUDGMENTS, RECHECKS
-    return f"judgments.{_slug(suffix)}.jsonl", f"rechecks.{_slug(suffix)}.jsonl"
+    return f"judgments.{slug(suffix)}.jsonl", f"rechecks.{slug(suffix)}.jsonl"
 
 
 def set_aside_other_judges(run: RunDir, judge: Judge, suffix: str | None = None) -> list[str]:
@@ -76,11 +77,11 @@ def set_aside_other_judges(run: RunDir, judge: Judge, suffix: str | None = None)
             continue
         made = _made_by(rows) or ("mixed", "mixed")
         stem = name.removesuffix(".jsonl")
-        target = f"{stem}.{_slug(made[0])}-{_slug(made[1])}.jsonl"
+        target = f"{stem}.{slug(made[0])}-{slug(made[1])}.jsonl"
         n = 1
         while run.file(target).exists():
             n += 1
-            target = f"{stem}.{_slug(made[0])}-{_slug(made[1])}.{n}.jsonl"
+            target = f"{stem}.{slug(made[0])}-{slug(made[1])}.{n}.jsonl"
         run.file(name).rename(run.file(target))
         kept.append(target)
     return kept

@@ -21,6 +21,7 @@ T = TypeVar("T")
 RESPONSES = "responses.jsonl"
 JUDGMENTS = "judgments.jsonl"
 SCORES = "scores.json"
+PAIRED = "paired.json"  # written by `biaskit eval --debias` into the debiased run
 MANIFEST = "manifest.json"
 
 

@@ -2,8 +2,9 @@
 
 A row joins the model's CLEAR-Bias run and its NBLS run under the same condition. When a model
 has several valid runs of one suite and condition, the most complete one is used (see
-``completeness``; the latest finished one among equals) and the others are listed as superseded. A plain NBLS run's ``grounded`` block (labor facts in the prompt of the
-plain model) fills the model's grounded row when no separate grounded NBLS run exists.
+``completeness``; the latest finished one among equals) and the others are listed as superseded.
+A plain NBLS run's ``grounded`` block (labor facts in the prompt of the plain model) fills the
+model's grounded row when no separate grounded NBLS run exists.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from biaskit.results.leaderboard.schema import (
     ClearBiasScores,
@@ -22,21 +24,30 @@ from biaskit.results.leaderboard.schema import (
     Skipped,
     load_run,
 )
-from biaskit.results.store import MANIFEST
+from biaskit.results.store import MANIFEST, PAIRED
 
 CONDITION_ORDER = {"plain": 0, "debiased": 1, "grounded": 2}
-PAIRED = "paired.json"  # written by `biaskit eval --debias` into the debiased run
 OVERALL = "overall (base)"  # the comparison's model-level row (biaskit.results.leaderboard.compare)
+
+
+def read_paired(run_dir: Path) -> dict[str, Any] | None:
+    """A debiased run's ``paired.json`` (its plain run, comparison, cost), or None when it has none
+    or it cannot be read."""
+    try:
+        paired = json.loads((Path(run_dir) / PAIRED).read_text())
+    except (OSError, ValueError):
+        return None
+    return paired if isinstance(paired, dict) else None
 
 
 def paired_safety_change(run: LoadedRun) -> Interval | None:
     """Base safety of a debiased run minus that of the plain run it was paired with (same prompts,
     budget and engine; paired bootstrap interval), from its ``paired.json``; None without one."""
     try:
-        rows = json.loads((run.path / PAIRED).read_text())["comparison"]["rows"]
+        rows = (read_paired(run.path) or {})["comparison"]["rows"]
         difference = next(r["difference"] for r in rows if r.get("name") == OVERALL)
         return Interval(value=difference.get("value"), ci=difference.get("ci"))
-    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+    except (KeyError, TypeError, AttributeError, StopIteration):
         return None
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Callable
 
 from biaskit.results.leaderboard import charts, svg
-from biaskit.results.leaderboard.collect import CONDITION_ORDER, PAIRED, SUPERSEDED_RULE, Collection, Row
+from biaskit.results.leaderboard.collect import CONDITION_ORDER, SUPERSEDED_RULE, Collection, Row, read_paired
 from biaskit.results.leaderboard.columns import METRICS, number, short, with_interval
 from biaskit.results.leaderboard.page import esc, num_cell, page
 from biaskit.results.leaderboard.schema import LoadedRun
@@ -28,9 +27,9 @@ def render_index(collection: Collection, run_href: Callable[[str], str], model_a
     by_model: dict[str, list[Row]] = defaultdict(list)
     for row in collection.rows:
         by_model[row.model].append(row)
+    runs = {r.name: r for r in collection.runs}
     for model in sorted(by_model):
         rows = sorted(by_model[model], key=lambda r: (CONDITION_ORDER.get(r.condition, 9), r.condition))
-        runs = {r.name: r for r in collection.runs}
         parts.append(_model_section(model, rows, model_anchor, expanded=len(by_model) <= OPEN_MODELS, runs=runs))
     if collection.skipped:
         parts.append(f"<h2>Skipped runs ({len(collection.skipped)})</h2><ul>")
@@ -76,10 +75,7 @@ def paired_plain(rows: list[Row], runs: dict[str, LoadedRun]) -> LoadedRun | Non
     plain = next((r.clear_bias for r in rows if r.condition == "plain" and r.clear_bias), None)
     if debiased is None:
         return None
-    try:
-        name = json.loads((debiased.path / PAIRED).read_text()).get("plain_run")
-    except (OSError, ValueError, AttributeError):
-        return None
+    name = (read_paired(debiased.path) or {}).get("plain_run")
     paired = runs.get(name) if isinstance(name, str) else None
     return paired if paired is not None and (plain is None or paired.name != plain.name) else None
 
