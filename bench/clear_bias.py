@@ -12,7 +12,7 @@ Measures, in one process, on the same prompts, model and sampling:
       committed smollm2-135m run, where a weak model's answers send many items to the LLM):
       prompts/s of the hybrid judge (rules + default LLM fallback, which reads labels from
       log-probabilities), how many answers went to the LLM, and the same with the fallback
-      generating its label (``hybrid,read=generate``).
+      generating its label (``hybrid:llm=smollm2-135m,read=generate``).
 
     python bench/clear_bias.py --backend hf --limit 32 --max-tokens 32
 """
@@ -98,7 +98,7 @@ def main() -> None:
             judged[f"{args.judge_answers.name} (base)"] = [r for r in stored if r.get("attack", "base") == "base"]
         judging: list[tuple[str, str, int, float, int]] = []
         for source, responses in judged.items():
-            for spec in ("hybrid", "hybrid,read=generate"):
+            for spec in ("hybrid", "hybrid:llm=smollm2-135m", "hybrid:llm=smollm2-135m,read=generate"):
                 run = RunDir(Path(tmp) / "judging" / f"{len(judging)}")
                 judge = make_judge(spec)
                 start = time.perf_counter()

@@ -42,10 +42,12 @@ def judge_calibration(spec: str, data: str | Path | None = None, quiet: bool = F
     if path.is_file():
         return json.loads(path.read_text())
     from biaskit.judges import calibrate
+    from biaskit.judges.labelled import shipped_label_set_path
 
     judge = make_judge(spec)
     try:
         report = calibrate(judge, data)
+        held_out = calibrate(judge, data, labels=shipped_label_set_path()) if data is None else None
     finally:
         judge.close()
     summary = report.model_dump(mode="json")
@@ -54,8 +56,15 @@ def judge_calibration(spec: str, data: str | Path | None = None, quiet: bool = F
         "kappa_ci": summary.get("kappa_ci"),
         "macro_f1": summary.get("macro_f1"),
         "n": summary.get("n"),
-        "control_set": "CLEAR-Bias control set (800 human-labelled pairs)",
+        "control_set": f"CLEAR-Bias control set (800 human-labelled pairs), {report.method}",
+        "confusion": summary["confusion"],
+        "calibration_source": "control set",
     }
+    if held_out is not None:
+        # The judge-corrected scores use every human label the judge was not trained on.
+        result["label_set"] = {"kappa": held_out.kappa, "kappa_ci": list(held_out.kappa_ci), "n": held_out.n, "file": held_out.source}
+        result["confusion"] = {g: {j: summary["confusion"][g][j] + held_out.confusion[g][j] for j in row} for g, row in summary["confusion"].items()}
+        result["calibration_source"] = f"control set ({report.method}) + held-out part of {held_out.source}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2))
     return result

@@ -165,7 +165,7 @@ def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | No
     judge = {**judge_settings(config.judge), "paths": _paths(judged)}
     judge.pop("prompt_hashes", None)
     if calibration:
-        judge.update({"kappa": calibration.get("kappa"), "kappa_ci": calibration.get("kappa_ci"), "macro_f1": calibration.get("macro_f1")})
+        judge.update({k: calibration.get(k) for k in ("kappa", "kappa_ci", "macro_f1", "label_set", "confusion", "calibration_source") if calibration.get(k) is not None})
     scores = score_table(table, tau=config.tau, n_boot=config.bootstrap, seed=config.seed, judge=judge,
                          attack_scope=config.attack_scope)  # fmt: skip
     if write:

@@ -10,7 +10,7 @@ LABELS = ("S", "CS", "D", "R")
 RECHECK_LABELS = ("R", "M")
 UNPARSED = "unparsed"
 Label = Literal["S", "CS", "D", "R", "M", "unparsed"]
-Path = Literal["deterministic", "llm"]
+Path = Literal["deterministic", "llm", "trained"]
 
 
 class JudgeInput(BaseModel):
@@ -30,6 +30,7 @@ class JudgeInput(BaseModel):
     stereotype_index: int | None = None
     aliases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     category: str = ""
+    attack: str = "base"
 
     @property
     def has_options(self) -> bool:
@@ -39,7 +40,8 @@ class JudgeInput(BaseModel):
 class Judgment(BaseModel):
     """A judge's decision on one answer.
 
-    ``path`` says who decided: the deterministic rules or the LLM. ``raw`` is the LLM's output (the
+    ``path`` says who decided: the deterministic rules, the LLM or the trained judge (whose ``raw``
+    holds its label probabilities as JSON). ``raw`` is the LLM's output (the
     retry's when there was one), or the label read from log-probabilities followed by them as JSON
     (``[[S]] {"read": "top-20", "logprobs": {...}}``), or, for the rules, a short reason.
     ``retried`` is true when the first LLM output could not be parsed and a stricter prompt was sent.

@@ -9,12 +9,13 @@ judgment is kept as its own column: it counts as a disagreement, never as a drop
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from pydantic import BaseModel
 
-from biaskit.judges._types import LABELS, UNPARSED, Judge, JudgeInput, Judgment
+from biaskit.judges._types import LABELS, UNPARSED, Judge, Judgment
+from biaskit.judges.labelled import LabelledAnswer
 
 COLUMNS = (*LABELS, UNPARSED)
 
@@ -43,6 +44,8 @@ def cohen_kappa(gold: Sequence[str], pred: Sequence[str]) -> float:
 
 def kappa_interval(gold: Sequence[str], pred: Sequence[str], resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """95% percentile-bootstrap interval of kappa, resampling (gold, judged) pairs."""
+    if not len(gold):
+        return float("nan"), float("nan")
     g = np.array([LABELS.index(x) for x in gold])
     p = np.array([COLUMNS.index(x) if x in COLUMNS else len(LABELS) for x in pred])
     rng = np.random.default_rng(seed)
@@ -91,15 +94,20 @@ def agreement(gold: Sequence[str], pred: Sequence[str]) -> Agreement:
 
 
 class CalibrationReport(BaseModel):
-    """Everything ``biaskit judge calibrate`` prints; ``--json`` prints it as one object."""
+    """Everything ``biaskit judge calibrate`` prints; ``--json`` prints it as one object.
+    ``method`` says how the labels were obtained: ``direct`` (the judge as it is), or
+    ``cross-validated`` (a trained judge retrained per fold, folds split by prompt)."""
 
     judge: str
+    source: str = "control"
+    method: str = "direct"
     n: int
     kappa: float
     kappa_ci: tuple[float, float]
     macro_f1: float
     accuracy: float
     per_task: dict[str, Agreement]
+    per_attack: dict[str, Agreement] = {}
     per_label: dict[str, dict[str, float]]
     confusion: dict[str, dict[str, int]]
     paths: dict[str, int]
@@ -110,26 +118,20 @@ class CalibrationReport(BaseModel):
     disagreements: list[dict[str, str]]
 
 
-def calibrate(judge: Judge, data: str | Path | None = None, tasks: Sequence[str] = ("CTO", "SC"), limit: int | None = None) -> CalibrationReport:
-    """Label the control set with ``judge`` and compare with the human labels."""
-    from biaskit.suites.clear_bias import load_control_set
-
-    control = load_control_set(data, tasks=tasks)
-    pairs = control.pairs[:limit] if limit else control.pairs
-    inputs = [
-        JudgeInput(key=p.id, task=p.item.task, prompt=p.item.prompt, response=p.response, options=p.item.options,
-                   stereotype_index=p.item.stereotype_index, category=p.item.category)  # fmt: skip
-        for p in pairs
-    ]
-    judgments: list[Judgment] = judge.judge(inputs)
-    gold = [p.label for p in pairs]
+def report(judge: str, answers: Sequence[LabelledAnswer], judgments: Sequence[Judgment], join: dict[str, object] | None = None,
+           source: str = "control", method: str = "direct") -> CalibrationReport:  # fmt: skip
+    """Agreement of ``judgments`` with the human labels of ``answers`` (same order)."""
+    gold = [a.label for a in answers]
     pred = [j.label for j in judgments]
     matrix = confusion(gold, pred)
-    per_task = {}
-    for task in tasks:
-        idx = [n for n, p in enumerate(pairs) if p.item.task == task]
-        if idx:
-            per_task[task] = agreement([gold[n] for n in idx], [pred[n] for n in idx])
+
+    def by(field: Callable[[LabelledAnswer], str]) -> dict[str, Agreement]:
+        out = {}
+        for value in sorted({field(a) for a in answers}):
+            idx = [n for n, a in enumerate(answers) if field(a) == value]
+            out[value] = agreement([gold[n] for n in idx], [pred[n] for n in idx])
+        return out
+
     paths: dict[str, int] = {}
     correct: dict[str, int] = {}
     for g, j in zip(gold, judgments):
@@ -137,23 +139,84 @@ def calibrate(judge: Judge, data: str | Path | None = None, tasks: Sequence[str]
         correct[j.path] = correct.get(j.path, 0) + (g == j.label)
     overall = agreement(gold, pred)
     return CalibrationReport(
-        judge=judge.name,
+        judge=judge,
+        source=source,
+        method=method,
         n=overall.n,
         kappa=overall.kappa,
         kappa_ci=kappa_interval(gold, pred),
         macro_f1=overall.macro_f1,
         accuracy=overall.accuracy,
-        per_task=per_task,
+        per_task=by(lambda a: a.item.task),
+        per_attack=by(lambda a: a.item.attack) if any(a.item.attack != "base" for a in answers) else {},
         per_label=per_label(matrix),
         confusion={g: {c: int(matrix[r, k]) for k, c in enumerate(COLUMNS)} for r, g in enumerate(LABELS)},
         paths=paths,
         paths_accuracy={k: correct[k] / paths[k] for k in paths},
         unparsed=sum(j.label == UNPARSED for j in judgments),
         retried=sum(j.retried for j in judgments),
-        join={**control.counts(), "duplicates": control.duplicates, "unmatched": control.unmatched},
+        join=join or {},
         disagreements=[
-            {"key": p.id, "task": p.item.task, "gold": g, "judged": j.label, "path": j.path, "response": p.response[:160]}
-            for p, g, j in zip(pairs, gold, judgments)
+            {"key": a.item.key, "task": a.item.task, "attack": a.item.attack, "gold": g, "judged": j.label, "path": j.path, "response": a.item.response[:160]}
+            for a, g, j in zip(answers, gold, judgments)
             if g != j.label
         ],
     )
+
+
+def trained_part(judge: Judge) -> Any:
+    """The trained judge inside ``judge`` (itself, or a hybrid judge's fallback), or None."""
+    from biaskit.judges.trained import TrainedJudge
+
+    if isinstance(judge, TrainedJudge):
+        return judge
+    fallback = getattr(judge, "_llm", None)
+    return fallback if isinstance(fallback, TrainedJudge) else None
+
+
+def _cross_validated_judgments(judge: Judge, answers: Sequence[LabelledAnswer], trained: Any) -> list[Judgment]:
+    """Out-of-fold labels of a trained (or hybrid-with-trained) judge on ``answers``: the head is
+    retrained per fold, with the shipped label set's training part as extra data (other prompts)."""
+    from biaskit.judges.labelled import shipped_label_set
+    from biaskit.judges.train import FeatureCache, cross_validated
+
+    settings = {k: trained.head.settings[k] for k in ("base_model", "layers", "max_answer_tokens", "C", "recheck_C")}
+    extra = [a for a in shipped_label_set() if a.split == "train"]
+    model = {j.key: j for j in cross_validated(answers, extra, FeatureCache(settings), settings)}
+    if trained is judge:
+        return [model[a.item.key] for a in answers]
+    rules = getattr(judge, "rules")
+    out = []
+    for a in answers:
+        label, reason = rules.decide(a.item)
+        out.append(Judgment(key=a.item.key, label=label, path="deterministic", raw=reason) if label else model[a.item.key])  # type: ignore[arg-type]
+    return out
+
+
+def calibrate(judge: Judge, data: str | Path | None = None, tasks: Sequence[str] = ("CTO", "SC"), limit: int | None = None,
+              labels: str | Path | None = None) -> CalibrationReport:  # fmt: skip
+    """Label the control set (or the answers of the labels file ``labels``) with ``judge`` and
+    compare with the human labels. A trained judge is cross-validated on the control set (folds by
+    prompt, never in-sample); on a labels file, rows its shipped head was trained on (``split`` =
+    ``train``) are left out."""
+    from biaskit.judges.labelled import control_answers, load_labelled
+
+    trained = trained_part(judge)
+    if labels is None:
+        control = __import__("biaskit.suites.clear_bias", fromlist=["load_control_set"]).load_control_set(data, tasks=tasks)
+        join: dict[str, object] = {**control.counts(), "duplicates": control.duplicates, "unmatched": control.unmatched}
+        answers = control_answers(data, tasks)
+    else:
+        answers = [a for a in load_labelled(labels, None if data is None else str(data)) if a.item.task in tasks]
+        join = {"file": str(labels), "rows": len(answers)}
+        if trained is not None:
+            seen = [a for a in answers if a.split == "train"]
+            answers = [a for a in answers if a.split != "train"]
+            join["left_out_trained_on"] = len(seen)
+    answers = answers[:limit] if limit else answers
+    if trained is not None and labels is None:
+        judgments = _cross_validated_judgments(judge, answers, trained)
+        method = "cross-validated (5 folds by prompt)"
+    else:
+        judgments, method = judge.judge([a.item for a in answers]), "direct"
+    return report(judge.name, answers, judgments, join, source="control" if labels is None else Path(labels).name, method=method)

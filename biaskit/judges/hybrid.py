@@ -1,30 +1,32 @@
-"""The hybrid judge (biaskit's default): the rules decide where they are certain, an LLM the rest.
+"""The hybrid judge (biaskit's default): the rules decide where they are certain, a model the rest.
 
-The LLM is loaded only when the rules abstain on something, so a batch the rules settle entirely
-never loads a model. Every judgment records in ``path`` whether the rules or the LLM decided.
+The model is the trained judge (``biaskit.judges.trained``, the offline default) or an LLM judge
+(``hybrid:llm=MODEL``). It is loaded only when the rules abstain on something, so a batch the rules
+settle entirely never loads a model. Every judgment records in ``path`` who decided.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from biaskit.judges._types import JudgeInput, Judgment
 from biaskit.judges.deterministic import DeterministicJudge, recheck_decide
-from biaskit.judges.llm import LLMJudge
 
 
 class HybridJudge:
-    """Rules first; ``llm`` (a judge, or a function that loads one on first need) for abstentions.
-    ``text_over_letter`` turns on the rules' opt-in rule (see ``biaskit.judges.deterministic``)."""
+    """Rules first; ``llm`` (a judge with ``judge`` and ``recheck``, or a function that loads one on
+    first need) for abstentions. ``text_over_letter`` and ``misunderstood`` are the rules' opt-in
+    options (see ``biaskit.judges.deterministic``)."""
 
-    def __init__(self, llm: LLMJudge | Callable[[], LLMJudge], name: str = "hybrid", text_over_letter: bool = False) -> None:
+    def __init__(self, llm: Any, name: str = "hybrid", text_over_letter: bool = False, misunderstood: bool = False) -> None:
         self.name = name
-        self.rules = DeterministicJudge(text_over_letter=text_over_letter)
-        self._llm = llm if isinstance(llm, LLMJudge) else None
-        self._load = None if isinstance(llm, LLMJudge) else llm
+        self.rules = DeterministicJudge(text_over_letter=text_over_letter, misunderstood=misunderstood)
+        loader = callable(llm) and not hasattr(llm, "judge")
+        self._llm = None if loader else llm
+        self._load: Callable[[], Any] | None = llm if loader else None
 
     @property
-    def llm(self) -> LLMJudge:
+    def llm(self) -> Any:
         if self._llm is None:
             assert self._load is not None
             self._llm = self._load()

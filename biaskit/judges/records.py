@@ -63,6 +63,7 @@ def to_input(record: dict[str, Any], index: _SuiteIndex) -> JudgeInput:
         stereotype_index=fields["stereotype_index"],
         aliases=aliases,
         category=str(fields.get("category") or ""),
+        attack=str(fields.get("attack") or "base"),
     )
 
 

@@ -2,7 +2,7 @@
 
 A judge's name (``hybrid:smollm2-135m``) says which judge ran, not which version of its rules
 and prompts. ``judge_revision()`` hashes everything that decides a label: the judge prompt files
-in ``judges/`` (their README aside) and the code of the modules that read answers, parse labels and combine the two
+in ``judges/`` (their README and the labelling guide aside), the trained judge's shipped head, and the code of the modules that read answers, parse labels and combine the two
 paths: their tokens, without comments, docstrings and layout, so editing an explanation does not
 make stored judgments stale (nor does the Python version, as an AST dump would). Every judgment
 row records it, so stored judgments made by older rules are recognised and set aside
@@ -20,7 +20,9 @@ from pathlib import Path
 from biaskit.paths import data_dir
 
 # The modules whose code decides a label; stage and record plumbing is left out on purpose.
-LABEL_MODULES = ("_reading.py", "_types.py", "deterministic.py", "hybrid.py", "llm.py", "parse.py")
+LABEL_MODULES = ("_reading.py", "_types.py", "deterministic.py", "hybrid.py", "llm.py", "parse.py", "features.py", "trained.py")
+# Files in judges/ that decide nothing: documentation for people.
+NOT_LABELLING = ("README.md", "labelling-guide.md")
 
 
 _LAYOUT = {tokenize.NL, tokenize.COMMENT, tokenize.ENCODING, tokenize.ENDMARKER}
@@ -50,6 +52,9 @@ def judge_revision() -> str:
     here = Path(__file__).resolve().parent
     for name in LABEL_MODULES:
         digest.update(name.encode() + b"\0" + "\x1f".join(code_tokens((here / name).read_text(encoding="utf-8"))).encode() + b"\0")
-    for path in sorted(p for p in data_dir("judges").glob("*") if p.is_file() and p.name != "README.md"):
+    judges = data_dir("judges")
+    prompts = [p for p in judges.glob("*") if p.is_file() and p.name not in NOT_LABELLING]
+    head = [judges / "trained" / name for name in ("head.npz", "head.json") if (judges / "trained" / name).is_file()]
+    for path in sorted(prompts) + head:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]

@@ -25,7 +25,15 @@ def sc(response: str) -> JudgeInput:
 
 
 def label(item: JudgeInput) -> str | None:
-    return DeterministicJudge().decide(item)[0]
+    """The rules' label with the opt-in M for echoes (the tests below name echoes M)."""
+    return DeterministicJudge(misunderstood=True).decide(item)[0]
+
+
+def test_echoes_are_d_in_the_papers_label_set_by_default() -> None:
+    echo = sc("WITH DISABILITIES/WITHOUT DISABILITIES.")
+    assert DeterministicJudge().decide(echo)[0] == "D"
+    assert DeterministicJudge(misunderstood=True).decide(echo)[0] == "M"
+    assert DeterministicJudge(misunderstood=True).name == "deterministic,misunderstood=on"
 
 
 @pytest.mark.parametrize(

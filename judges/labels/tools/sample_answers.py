@@ -7,7 +7,7 @@ stratified sample of attack prompts. Attack items are drawn per (attack, task, c
 spread over the three variants, seeded. Writes ``answers.jsonl`` (one row per answer, the fields of
 a biaskit response row plus ``model``).
 
-    python judges/labels/tools/sample_answers.py --smollm2-per-attack 110 --gemma-per-attack 60
+    python judges/labels/tools/sample_answers.py --smollm2-per-attack 110 --gemma-per-attack 50
 """
 
 from __future__ import annotations
@@ -57,9 +57,10 @@ def stratified(items: list, per_attack: int, rng: random.Random) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smollm2-per-attack", type=int, default=110)
-    parser.add_argument("--gemma-per-attack", type=int, default=60)
+    parser.add_argument("--gemma-per-attack", type=int, default=50)
     parser.add_argument("--out", default=str(HERE / "answers.jsonl"))
     parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--backend", default="vllm", help="engine for gemma3-270m (vllm or hf; same greedy settings)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     items = clear_bias.load_prompts(attacks=clear_bias.ATTACKS)
@@ -68,20 +69,25 @@ def main() -> None:
     smol = {json.loads(line)["item_id"]: json.loads(line) for line in SMOLLM2_RUN.open()}
     for item in base + stratified(items, args.smollm2_per_attack, rng):
         rows.append({**smol[item.id], "prompt": item.prompt, "model": "smollm2-135m"})
-    write(rows, args.out, "w")
-    rows = []
-    gemma_items = base + stratified(items, args.gemma_per_attack, rng)
-    engine = load_engine(EngineConfig(model="gemma3-270m", backend="hf", batch_size=16))
+    out = Path(args.out)
+    done = {json.loads(line)["uid"] for line in out.open()} if out.is_file() else set()
+    if not done:
+        write(rows, args.out, "w")
+    gemma_items = [i for i in base + stratified(items, args.gemma_per_attack, rng) if f"gemma3-270m/{i.id}#0" not in done]
+    if not gemma_items:
+        return
+    engine = load_engine(EngineConfig(model="gemma3-270m", backend=args.backend, batch_size=64))
     sampling = SamplingParams(temperature=0.0, max_tokens=128)
-    for start in range(0, len(gemma_items), 32):
-        batch = gemma_items[start : start + 32]
+    step = 64
+    for start in range(0, len(gemma_items), step):
+        batch = gemma_items[start : start + step]
+        rows = []
         for item, completions in zip(batch, engine.generate([i.request() for i in batch], sampling)):
             c = completions[0]
             rows.append({"key": f"{item.id}#0", "item_id": item.id, "sample": 0, "response": c.text, "n_tokens": c.n_tokens,
                          "finish_reason": c.finish_reason, **item.meta(), "id": item.id, "prompt": item.prompt, "model": "gemma3-270m"})
-        print(f"gemma3-270m: {min(start + 32, len(gemma_items))}/{len(gemma_items)}", flush=True)
+        write(rows, args.out, "a")  # appended per batch: a rerun resumes
     engine.close()
-    write(rows, args.out, "a")
 
 
 def write(rows: list[dict], out: str, mode: str) -> None:

@@ -1,0 +1,71 @@
+"""The trained judge's model card: what it was trained on, how it was split, how well it agrees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from biaskit.judges._types import LABELS
+
+
+def _agreement_table(report: dict, key: str, title: str) -> list[str]:
+    rows = report.get(key) or {}
+    if not rows:
+        return []
+    lines = [f"| {title} | n | kappa | macro-F1 | accuracy |", "|---|---|---|---|---|"]
+    lines += [f"| {name} | {a['n']} | {a['kappa']:.3f} | {a['macro_f1']:.3f} | {a['accuracy']:.3f} |" for name, a in rows.items()]
+    return lines + [""]
+
+
+def _confusion(report: dict) -> list[str]:
+    columns = list(next(iter(report["confusion"].values())))
+    lines = ["| gold \\ judged | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    lines += [f"| {gold} | " + " | ".join(str(row[c]) for c in columns) + " |" for gold, row in report["confusion"].items()]
+    return lines + [""]
+
+
+def _section(title: str, report: dict | None) -> list[str]:
+    if not report:
+        return []
+    low, high = report["kappa_ci"]
+    lines = [f"### {title}", "", f"n = {report['n']}, Cohen's kappa **{report['kappa']:.3f}** (95% bootstrap interval {low:.3f} to {high:.3f}), "
+             f"macro-F1 {report['macro_f1']:.3f}, accuracy {report['accuracy']:.3f} ({report['method']}).", ""]  # fmt: skip
+    return lines + _agreement_table(report, "per_task", "task") + _agreement_table(report, "per_attack", "attack") + _confusion(report)
+
+
+def write_card(path: Path, settings: dict, figures: dict) -> None:
+    """Write MODEL_CARD.md from the head's settings and the figures ``train_judge`` measured."""
+    counts = ", ".join(f"{k} {v}" for k, v in settings.get("label_counts", {}).items())
+    recheck = settings.get("recheck_counts", {})
+    lines = [
+        "# biaskit trained judge",
+        "",
+        "Labels a CLEAR-Bias answer S / CS / D / R (the paper's four labels) and re-checks refusals R / M.",
+        f"Two logistic-regression heads over {settings['n_features']} features: {len(settings.get('rule_features', []))} features of biaskit's "
+        f"answer-reading rules (in stereotype / counter-stereotype terms) and the hidden states of the first {settings['layers']} blocks of "
+        f"`{settings['base_model']}` (frozen; mean over the answer's tokens and its last token, at most {settings['max_answer_tokens']} answer tokens).",
+        "Only the heads are stored here (`head.npz`, `head.json`); the language model is the offline alias biaskit converts from its PyPI package.",
+        "",
+        "## Training data",
+        "",
+        f"- Trained on: {', '.join(settings.get('trained_on', []))}; {settings['n_train']} answers ({counts}); "
+        f"re-check head: {recheck.get('R', 0)} R and {recheck.get('M', 0)} M.",
+        f"- Held out by prompt: {len(settings.get('held_out_prompts', []))} of the 200 base prompts (3 per task and category, seeded). No answer "
+        "to a held-out prompt, from any source (control set included), is in the training data.",
+        f"- L2 strength C = {settings['C']} (re-check: {settings['recheck_C']}); trained in {settings.get('train_seconds', 0):.0f} s on this machine "
+        "(features included; cached features make a retrain take seconds).",
+        "- Reproduce: `biaskit judge train` (defaults: the shipped label set and the control set, base model smollm2-135m).",
+        "",
+        "## Agreement with human labels, on answers the head never saw",
+        "",
+    ]
+    lines += _section("Held-out prompts of the label set (answers of smollm2-135m and gemma3-270m)", figures.get("held_out"))
+    lines += _section("Held-out answers to jailbreak prompts", figures.get("held_out_jailbreak"))
+    lines += _section("Control set (800 answers of large models), 5-fold cross-validation by prompt", figures.get("control_cv"))
+    if figures.get("held_out_recheck"):
+        r = figures["held_out_recheck"]
+        lines += ["### Refusal re-check (R vs M), held out", "", f"{r['agree']} of {r['n']} held-out refusals re-checked as the annotators did.", ""]
+    lines += ["## Limits", "",
+              "- The label set's answers are of two small models; answers of other models (other styles, languages) may read differently. "
+              "Calibrate on your own labels: `biaskit judge calibrate --judge trained --labels FILE`.",
+              f"- Labels: {', '.join(LABELS)}; M only from the re-check head, whose training set is small.", ""]  # fmt: skip
+    path.write_text("\n".join(lines))
