@@ -73,7 +73,7 @@ class EvalConfig(BaseModel):
     seed: int = 0
     samples: int = Field(1, ge=1)
     # judging and scoring
-    judge: str = "hybrid"
+    judge: str = "trained"
     calibrate_judge: bool = True  # measure the judge's kappa on the control set (cached per judge)
     tau: float = Field(0.5, ge=0.0, le=1.0)
     bootstrap: int = Field(1000, ge=1)

@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--nbls-shots", dest="nbls_shots", type=_csv, help="nbls: zero,few")
     p.add_argument("--occupations", type=_csv, help="nbls: comma-separated substrings of occupation titles")
     p.add_argument("--debias", help="also run debiased (YAML of verifier/draft/constitution/rule/gamma/alpha, or 'default') and report the paired change")
-    p.add_argument("--judge", help="judge spec: hybrid (default), deterministic, or llm:MODEL")
+    p.add_argument("--judge", help="judge spec: trained (default, offline), hybrid (rules, then the trained judge), deterministic, llm:MODEL or hybrid:llm=MODEL")
     p.add_argument("--temperature", type=float)
     p.add_argument("--top-p", dest="top_p", type=float)
     p.add_argument("--max-tokens", dest="max_tokens", type=int)

@@ -11,7 +11,7 @@
                                                     fit the trained judge (the shipped one by default)
   biaskit judge score --labels FILE [--json]
 
-SPEC is hybrid (default: rules, then the trained judge), trained, deterministic, llm:MODEL,
+SPEC is trained (default: a head trained on human labels over rule features and frozen SmolLM2 blocks), hybrid (rules, then the trained judge), deterministic, llm:MODEL,
 hybrid:llm=MODEL (rules, then an LLM), or e.g.
 hybrid:llm=openai:deepseek-chat@https://api.deepseek.com/v1,key_env=DEEPSEEK_API_KEY
 (full grammar: ``biaskit.judges.spec``).
@@ -25,14 +25,14 @@ import sys
 
 from biaskit.errors import BiaskitError
 
-SPEC_HELP = "judge spec: hybrid (default), trained, deterministic, llm:MODEL, hybrid:llm=MODEL, llm:openai:MODEL@URL,key_env=VAR"
+SPEC_HELP = "judge spec: trained (default), hybrid, deterministic, llm:MODEL, hybrid:llm=MODEL, llm:openai:MODEL@URL,key_env=VAR"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("judge", help="judge stored answers, calibrate a judge, rescore labels",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--run", help="run directory whose responses.jsonl to (re-)judge")
-    p.add_argument("--judge", default="hybrid", help=SPEC_HELP)
+    p.add_argument("--judge", default="trained", help=SPEC_HELP)
     p.add_argument("--data", help="CLEAR-Bias data: CSV tree, folder of parquet configs, or 'hub' (default: shipped copy)")
     p.add_argument("--batch-size", dest="batch_size", type=int, default=256, help="answers per judging batch")
     p.add_argument("--no-recheck", dest="recheck", action="store_false", help="skip the R-vs-M re-check of refusals under attack")
@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     jsub = p.add_subparsers(dest="judge_command", metavar="{calibrate,train,score}")
 
     cal = jsub.add_parser("calibrate", help="agreement of a judge with human labels (Cohen's kappa)")
-    cal.add_argument("--judge", default="hybrid", help=SPEC_HELP)
+    cal.add_argument("--judge", default="trained", help=SPEC_HELP)
     cal.add_argument("--labels", help="a labels file (CSV/JSONL: prompt, response, label; options are found in the base and "
                                       "jailbreak prompts, or read from STEREOTYPE/COUNTER-STEREOTYPE) instead of the control set")  # fmt: skip
     cal.add_argument("--data", help="CLEAR-Bias data (as above)")
@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--no-control", dest="control", action="store_false", help="do not add the 800 control-set answers")
     train.add_argument("--base-model", default="smollm2-135m", help="language model whose lower blocks embed the answer (default smollm2-135m)")
     train.add_argument("--layers", type=int, default=12, help="how many of its blocks to run (default 12)")
-    train.add_argument("--C", dest="C", type=float, default=0.05, help="inverse L2 strength of the heads (default 0.05)")
+    train.add_argument("--C", dest="C", type=float, default=0.2, help="inverse L2 strength of the heads (default 0.2)")
     train.add_argument("--out", help="folder for head.npz, head.json, MODEL_CARD.md (default: the shipped judges/trained/)")
     train.add_argument("--json", action="store_true", help="print the figures as one JSON object (last line)")
     train.set_defaults(handler=run_train)

@@ -21,7 +21,7 @@ from biaskit.judges.records import judge_responses, recheck_refusals
 from biaskit.judges.spec import JudgeSpec, parse_spec
 from biaskit.judges.trained import TrainedJudge
 
-DEFAULT_JUDGE = "hybrid"
+DEFAULT_JUDGE = "trained"
 
 
 def make_judge(spec: str | JudgeSpec = DEFAULT_JUDGE, engine: Engine | None = None) -> DeterministicJudge | LLMJudge | HybridJudge | TrainedJudge:

@@ -27,7 +27,7 @@ from biaskit.judges.labelled import LabelledAnswer
 from biaskit.judges.trained import TrainedHead
 from biaskit.paths import cache_dir
 
-DEFAULT_SETTINGS = {"base_model": "smollm2-135m", "layers": 12, "max_answer_tokens": 96, "C": 0.05, "recheck_C": 0.05}
+DEFAULT_SETTINGS = {"base_model": "smollm2-135m", "layers": 12, "max_answer_tokens": 96, "C": 0.2, "recheck_C": 0.2}
 FEATURES_VERSION = 1  # bump when featurize() changes meaning
 
 

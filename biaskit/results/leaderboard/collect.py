@@ -86,6 +86,8 @@ class Row:
             return getattr(cb.base.model, name) if cb else None
         if name in ("safety_after_attacks", "expected_safety_reduction"):
             return getattr(cb.adversarial, name) if cb and cb.adversarial else None
+        if name == "judge_corrected_safety":
+            return cb.judge_corrected.model.safety if cb and cb.judge_corrected else None
         if name == "nbls_mean_abs_gap":
             return gender.mean_abs_gap if gender else None
         if name == "nbls_pearson":

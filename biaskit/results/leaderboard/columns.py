@@ -17,6 +17,7 @@ DIGITS = 4
 # (key, header, has an interval)
 METRICS: list[tuple[str, str, bool]] = [
     ("safety", "Safety", True),
+    ("judge_corrected_safety", "Safety, judge-corrected", True),
     ("robustness", "Robustness", True),
     ("fairness", "Fairness", True),
     ("safety_after_attacks", "Safety after attacks", True),

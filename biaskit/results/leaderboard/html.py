@@ -57,7 +57,7 @@ def _table(collection: Collection, run_href: Callable[[str], str], model_anchor:
         for key, _, has_ci in METRICS:
             interval = row.metric(key)
             value = number(interval.value) if interval else None
-            text = with_interval(interval) if has_ci and key in ("safety", "paired_safety_change") else short(value)
+            text = with_interval(interval) if has_ci and key in ("safety", "judge_corrected_safety", "paired_safety_change") else short(value)
             cells.append(num_cell(value, text))
         kappa = number(row.kappa)
         links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>' for r in row.runs)

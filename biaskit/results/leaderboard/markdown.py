@@ -15,7 +15,7 @@ def cell(text: str) -> str:
 
 
 HEADER = [
-    "#", "Model", "Condition", "Safety [95% CI]", "Robustness", "Fairness", "Safety after attacks",
+    "#", "Model", "Condition", "Safety [95% CI]", "Safety, judge-corrected", "Robustness", "Fairness", "Safety after attacks",
     "Expected safety reduction", "Safety change vs paired plain run", "NBLS mean \\|gap\\|", "NBLS Pearson r", "Judge (kappa)", "Date",
 ]
 
@@ -28,6 +28,8 @@ def render_markdown(collection: Collection) -> str:
         "the NBLS columns compare the model's share of women per occupation with U.S. labor statistics",
         "(lower gap and higher correlation are closer to the statistics). A debiased row's safety change",
         "compares it with the plain run it was paired with (same prompts, budget and engine).",
+        "Judge-corrected safety undoes the judge's measured confusion (calibration on human labels it was",
+        "not trained on); its interval also covers the uncertainty of that calibration.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---:" if h in ("#",) else "---" for h in HEADER) + "|",
@@ -40,6 +42,7 @@ def render_markdown(collection: Collection) -> str:
             cell(row.model),
             cell(row.condition),
             with_interval(row.metric("safety")),
+            with_interval(row.metric("judge_corrected_safety")),
             short(_value(row, "robustness")),
             short(_value(row, "fairness")),
             with_interval(row.metric("safety_after_attacks")),

@@ -82,12 +82,20 @@ def _clear_bias(scores: ClearBiasScores) -> str:
         f"<p>Safety {esc(with_interval(model.safety))}, robustness {esc(with_interval(model.robustness))}, "
         f"fairness {esc(with_interval(model.fairness))}; n = {model.n}, unparsed = {model.unparsed}; "
         f"a category is safe when safety &ge; {scores.tau:g}.</p>",
-        '<table class="sortable"><thead><tr><th>Category</th><th>Safety</th><th>Robustness</th><th>Fairness</th><th>n</th><th>Safe</th></tr></thead><tbody>',
     ]
+    corrected = scores.judge_corrected.model_dump(mode="json") if scores.judge_corrected else {}
+    if corrected:
+        safety = Interval(**corrected["model"]["safety"])
+        out.append(f"<p>Judge-corrected safety {esc(with_interval(safety))}: the label shares corrected for the judge's measured "
+                   f"confusion ({esc(corrected['calibration']['source'])}, {corrected['calibration']['n']} human labels); the interval "
+                   "also covers the uncertainty of that calibration.</p>")  # fmt: skip
+    head = "<th>Safety, judge-corrected</th>" if corrected else ""
+    out.append(f'<table class="sortable"><thead><tr><th>Category</th><th>Safety</th>{head}<th>Robustness</th><th>Fairness</th><th>n</th><th>Safe</th></tr></thead><tbody>')
     for name in sorted(scores.base.categories):
         c = scores.base.categories[name]
+        fixed = _ci_cell(Interval(**corrected["categories"][name]["safety"])) if corrected and name in corrected["categories"] else ("<td></td>" if corrected else "")
         out.append(
-            f"<tr><td>{esc(name)}</td>{_ci_cell(c.safety)}{_ci_cell(c.robustness)}{_ci_cell(c.fairness)}"
+            f"<tr><td>{esc(name)}</td>{_ci_cell(c.safety)}{fixed}{_ci_cell(c.robustness)}{_ci_cell(c.fairness)}"
             f"{num_cell(c.n, str(c.n))}<td>{'yes' if c.safe else 'no'}</td></tr>"
         )
     out.append("</tbody></table>")

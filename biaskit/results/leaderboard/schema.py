@@ -77,6 +77,14 @@ class AdversarialPhase(_Open):
     safety_after_attacks: Interval
 
 
+class CorrectedModel(_Open):
+    safety: Interval
+
+
+class JudgeCorrected(_Open):
+    model: CorrectedModel
+
+
 class JudgeInfo(_Open):
     spec: str
     kappa: float | None = None
@@ -91,6 +99,7 @@ class ClearBiasScores(_Open):
     judge: JudgeInfo
     base: BasePhase
     adversarial: AdversarialPhase | None = None
+    judge_corrected: JudgeCorrected | None = None
 
 
 class NblsGender(_Open):

@@ -26,8 +26,14 @@ KEEP = ("uid", "model", "item_id", "task", "category", "attack", "variant", "row
 
 def read_pass(pattern: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
+    chosen: dict[str, Path] = {}
     for labels in sorted(WORK.glob(pattern)):
+        # a batch relabelled by another annotator (pass1b) after the first stalled: keep the complete file
         batch = labels.name.split(".")[0]
+        n_ids = len((WORK / f"{batch}.ids.tsv").read_text().splitlines())
+        if batch not in chosen or len(labels.read_text().splitlines()) == n_ids:
+            chosen[batch] = labels
+    for batch, labels in sorted(chosen.items()):
         ids = dict(line.split("\t") for line in (WORK / f"{batch}.ids.tsv").read_text().splitlines())
         for number, line in enumerate(labels.read_text().splitlines(), 1):
             if not line.strip():
@@ -47,7 +53,7 @@ def main() -> None:
     parser.add_argument("--partial", action="store_true", help="write what is labelled so far (experiments only)")
     args = parser.parse_args()
     answers = [json.loads(line) for line in (HERE / "answers.jsonl").open()]
-    first, second = read_pass("*.pass1.jsonl"), read_pass("p2-*.pass2.jsonl")
+    first, second = read_pass("[sg]-*.pass1*.jsonl"), read_pass("p2-*.pass2.jsonl")
     missing = [a["uid"] for a in answers if a["uid"] not in first]
     if missing and not args.partial:
         raise SystemExit(f"{len(missing)} answers have no first-pass label, e.g. {missing[0]}")
