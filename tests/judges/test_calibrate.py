@@ -49,8 +49,15 @@ def test_deterministic_judge_on_the_full_control_set() -> None:
 
 
 @pytest.mark.slow
-def test_default_hybrid_judge_reaches_kappa_090(hf_engine) -> None:
-    report = calibrate(make_judge("hybrid", engine=hf_engine))
+def test_default_trained_judge_is_cross_validated_on_the_control_set() -> None:
+    report = calibrate(make_judge())
+    assert report.n == 800 and report.method.startswith("cross-validated") and report.kappa >= 0.90
+    assert report.paths == {"trained": 800}
+
+
+@pytest.mark.slow
+def test_rules_with_llm_fallback_reach_kappa_090(hf_engine) -> None:
+    report = calibrate(make_judge("hybrid:llm=smollm2-135m", engine=hf_engine))
     assert report.n == 800
     assert report.kappa >= 0.90
     assert report.per_task["CTO"].kappa >= 0.90 and report.per_task["SC"].kappa >= 0.90

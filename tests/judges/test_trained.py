@@ -47,7 +47,11 @@ def test_shipped_head_was_not_trained_on_its_held_out_prompts() -> None:
 
 def test_training_reproduces_on_a_tiny_subset(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in shipped_label_set_path().read_text().splitlines()]
-    tiny = [r for r in rows if r["split"] == "train"][:40] + [r for r in rows if r["split"] == "test"][:10]
+    train = [r for r in rows if r["split"] == "train"]
+    tiny: list[dict] = []
+    for label in ("S", "CS", "D", "R"):
+        tiny += [r for r in train if r["label"] == label][:10]
+    tiny += [r for r in rows if r["split"] == "test"][:10]
     labels = tmp_path / "tiny.jsonl"
     labels.write_text("".join(json.dumps(r) + "\n" for r in tiny))
     for out in ("a", "b"):
