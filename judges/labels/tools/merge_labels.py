@@ -84,8 +84,8 @@ def main() -> None:
         report = {"n": len(both), "kappa": kappa, "agreement": sum(r["label"] == r["label_pass2"] for r in both) / len(both),
                   "confusion_pass1_rows_pass2_columns": {"labels": ["S", "CS", "D", "R"], "matrix": matrix.tolist()},
                   "recheck_agree": f"{sum(r['recheck'] == r['recheck_pass2'] for r in refusals)}/{len(refusals)}"}  # fmt: skip
-        if not args.partial:
-            (HERE / "agreement.json").write_text(json.dumps(report, indent=2) + "\n")
+        report["first_pass_complete"] = not missing
+        (HERE / "agreement.json").write_text(json.dumps(report, indent=2) + "\n")
         print(json.dumps(report))
 
 
