@@ -38,8 +38,8 @@ def main() -> None:
         start = time.perf_counter()
         judge = make_judge(spec)
         control = calibrate(judge)
-        labelled = calibrate(judge, labels=shipped_label_set_path())
-        judged = judge.judge([a.item for a in held])
+        judged = judge.judge([a.item for a in held])  # every judge on the same held-out answers
+        labelled = report(spec, held, judged, source=f"{shipped_label_set_path().name} (held-out prompts)")
         jailbreak = report(spec, [held[n] for n in jail], [judged[n] for n in jail], source="held-out jailbreak answers")
         per_model = {}
         for model in sorted({a.model for a in held}):

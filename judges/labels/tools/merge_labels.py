@@ -25,26 +25,31 @@ KEEP = ("uid", "model", "item_id", "task", "category", "attack", "variant", "row
 
 
 def read_pass(pattern: str) -> dict[str, dict]:
+    """Labels of every batch; a batch may be spread over several files (``<batch>.pass1*.jsonl``:
+    a stalled annotator's part, then another's). An answer labelled in two files keeps the first
+    file's label (files in name order) and the disagreement is counted."""
     out: dict[str, dict] = {}
-    chosen: dict[str, Path] = {}
+    conflicts = 0
     for labels in sorted(WORK.glob(pattern)):
-        # a batch relabelled by another annotator (pass1b) after the first stalled: keep the complete file
         batch = labels.name.split(".")[0]
-        n_ids = len((WORK / f"{batch}.ids.tsv").read_text().splitlines())
-        if batch not in chosen or len(labels.read_text().splitlines()) == n_ids:
-            chosen[batch] = labels
-    for batch, labels in sorted(chosen.items()):
         ids = dict(line.split("\t") for line in (WORK / f"{batch}.ids.tsv").read_text().splitlines())
         for number, line in enumerate(labels.read_text().splitlines(), 1):
             if not line.strip():
                 continue
             row = json.loads(line)
+            if row["id"] not in ids:
+                raise SystemExit(f"{labels}:{number}: id {row['id']} is not in {batch}.ids.tsv")
             uid = ids[row["id"]].strip()
             if row["label"] not in ("S", "CS", "D", "R"):
                 raise SystemExit(f"{labels}:{number}: bad label {row['label']!r}")
             if uid in out:
-                raise SystemExit(f"{labels}:{number}: {uid} labelled twice")
-            out[uid] = {**row, "batch": batch}
+                if out[uid]["file"] == labels.name:
+                    raise SystemExit(f"{labels}:{number}: {uid} labelled twice")
+                conflicts += out[uid]["label"] != row["label"]
+                continue
+            out[uid] = {**row, "batch": batch, "file": labels.name}
+    if conflicts:
+        print(f"{pattern}: {conflicts} answers labelled differently in two files (the first kept)")
     return out
 
 
