@@ -1,6 +1,6 @@
 """Judge calibration: agreement with the 800 human labels of the CLEAR-Bias control set.
 
-Reported: Cohen's kappa with a 95% percentile-bootstrap interval (pairs resampled, seeded),
+Reported (computed with scikit-learn): Cohen's kappa with a 95% percentile-bootstrap interval (pairs resampled, seeded),
 macro-F1 over S/CS/D/R, accuracy, per-task (CTO, SC) and per-label figures, the confusion matrix
 (gold rows, judged columns), and how many items each path (rules, LLM) decided. An ``unparsed``
 judgment is kept as its own column: it counts as a disagreement, never as a dropped item.
@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from pydantic import BaseModel
+from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from biaskit.judges._types import LABELS, UNPARSED, Judge, Judgment
 from biaskit.judges.labelled import LabelledAnswer
@@ -20,62 +21,54 @@ from biaskit.judges.labelled import LabelledAnswer
 COLUMNS = (*LABELS, UNPARSED)
 
 
+def _codes(gold: Sequence[str], pred: Sequence[str]) -> tuple[list[str], list[str]]:
+    return list(gold), [p if p in COLUMNS else UNPARSED for p in pred]
+
+
 def confusion(gold: Sequence[str], pred: Sequence[str]) -> np.ndarray:
     """Counts, rows = gold S/CS/D/R, columns = judged S/CS/D/R/unparsed (other labels -> unparsed)."""
-    matrix = np.zeros((len(LABELS), len(COLUMNS)), dtype=np.int64)
-    for g, p in zip(gold, pred):
-        matrix[LABELS.index(g), COLUMNS.index(p) if p in COLUMNS else len(LABELS)] += 1
-    return matrix
+    if not len(gold):
+        return np.zeros((len(LABELS), len(COLUMNS)), dtype=np.int64)
+    g, p = _codes(gold, pred)
+    return confusion_matrix(g, p, labels=list(COLUMNS))[: len(LABELS)].astype(np.int64)
 
 
-def kappa_from_confusion(matrix: np.ndarray) -> float:
-    """Cohen's kappa (p_o - p_e) / (1 - p_e) of a gold x judged count matrix."""
-    n = matrix.sum()
-    if n == 0:
+def cohen_kappa(gold: Sequence[str], pred: Sequence[str], weights: np.ndarray | None = None) -> float:
+    """Cohen's kappa (scikit-learn); ``weights`` counts each pair that many times (bootstrap draws)."""
+    if not len(gold):
         return float("nan")
-    p_o = np.trace(matrix[:, : len(LABELS)]) / n
-    p_e = float((matrix.sum(axis=1) / n) @ (matrix[:, : len(LABELS)].sum(axis=0) / n))
-    return float((p_o - p_e) / (1 - p_e)) if p_e < 1 else 1.0
-
-
-def cohen_kappa(gold: Sequence[str], pred: Sequence[str]) -> float:
-    return kappa_from_confusion(confusion(gold, pred))
+    g, p = _codes(gold, pred)
+    if len(set(g) | set(p)) == 1:  # one label everywhere: perfect agreement (scikit-learn says nan)
+        return 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(cohen_kappa_score(g, p, labels=list(COLUMNS), sample_weight=weights))
 
 
 def kappa_interval(gold: Sequence[str], pred: Sequence[str], resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """95% percentile-bootstrap interval of kappa, resampling (gold, judged) pairs."""
     if not len(gold):
         return float("nan"), float("nan")
-    g = np.array([LABELS.index(x) for x in gold])
-    p = np.array([COLUMNS.index(x) if x in COLUMNS else len(LABELS) for x in pred])
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(g), size=(resamples, len(g)))
-    cells = g[draws] * len(COLUMNS) + p[draws]
-    counts = np.stack([np.bincount(row, minlength=len(LABELS) * len(COLUMNS)) for row in cells]).reshape(resamples, len(LABELS), len(COLUMNS))
-    values = np.array([kappa_from_confusion(m) for m in counts])
+    draws = rng.integers(0, len(gold), size=(resamples, len(gold)))
+    values = np.array([cohen_kappa(gold, pred, np.bincount(row, minlength=len(gold))) for row in draws])
     low, high = np.nanpercentile(values, [2.5, 97.5])
     return float(low), float(high)
 
 
 def per_label(matrix: np.ndarray) -> dict[str, dict[str, float]]:
-    """Precision, recall, F1 and support of each label."""
-    out = {}
-    for k, label in enumerate(LABELS):
-        tp = matrix[k, k]
-        predicted, actual = matrix[:, k].sum(), matrix[k, :].sum()
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / actual if actual else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[label] = {"precision": float(precision), "recall": float(recall), "f1": float(f1), "support": int(actual)}
-    return out
+    """Precision, recall, F1 and support of each label, from a gold x judged count matrix."""
+    gold = np.repeat(np.arange(len(LABELS)).repeat(len(COLUMNS)), matrix.ravel())
+    pred = np.repeat(np.tile(np.arange(len(COLUMNS)), len(LABELS)), matrix.ravel())
+    precision, recall, f1, support = precision_recall_fscore_support(gold, pred, labels=range(len(LABELS)), zero_division=0)
+    return {label: {"precision": float(precision[k]), "recall": float(recall[k]), "f1": float(f1[k]), "support": int(support[k])}
+            for k, label in enumerate(LABELS)}  # fmt: skip
 
 
 def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
     """Mean F1 over the labels that occur in the gold or judged labels."""
-    matrix = confusion(gold, pred)
-    figures = per_label(matrix)
-    present = [label for k, label in enumerate(LABELS) if matrix[k, :].sum() or matrix[:, k].sum()]
-    return float(np.mean([figures[label]["f1"] for label in present])) if present else 0.0
+    g, p = _codes(gold, pred)
+    present = [label for label in LABELS if label in g or label in p]
+    return float(f1_score(g, p, labels=present, average="macro", zero_division=0)) if present else 0.0
 
 
 class Agreement(BaseModel):
@@ -90,7 +83,7 @@ class Agreement(BaseModel):
 def agreement(gold: Sequence[str], pred: Sequence[str]) -> Agreement:
     matrix = confusion(gold, pred)
     n = int(matrix.sum())
-    return Agreement(n=n, kappa=kappa_from_confusion(matrix), macro_f1=macro_f1(gold, pred), accuracy=float(np.trace(matrix[:, : len(LABELS)]) / n) if n else 0.0)
+    return Agreement(n=n, kappa=cohen_kappa(gold, pred), macro_f1=macro_f1(gold, pred), accuracy=float(np.trace(matrix[:, : len(LABELS)]) / n) if n else 0.0)
 
 
 class CalibrationReport(BaseModel):
