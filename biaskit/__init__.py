@@ -1,6 +1,11 @@
-"""biaskit: measure social bias in language models and remove it at inference time."""
+"""biaskit: measure social bias in language models and remove it at inference time.
+
+The Python API (``evaluate``, ``open_run``, ``Run``, ``judge``, ``calibrate``, ``leaderboard``;
+see :mod:`biaskit.api`) is imported on first use, so ``import biaskit`` stays cheap.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("biaskit")
@@ -9,4 +14,22 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 from biaskit.errors import BiaskitError
 
-__all__ = ["BiaskitError", "__version__"]
+if TYPE_CHECKING:
+    from biaskit.api import Run, calibrate, evaluate, judge, leaderboard, open_run
+
+_API = ("Run", "calibrate", "evaluate", "judge", "leaderboard", "open_run")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from biaskit import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])
+
+
+__all__ = ["BiaskitError", "__version__", *_API]

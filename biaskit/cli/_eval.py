@@ -53,13 +53,9 @@ def run(args: argparse.Namespace) -> int:
     config: EvalConfig = config_from_args(EvalConfig, args)
     if args.quiet:
         silence_libraries()
-    if config.debias:
-        from biaskit.flows import debiased as flow
-    elif config.suite == "clear-bias":
-        from biaskit.flows import clear_bias as flow  # type: ignore[no-redef]
-    else:
-        from biaskit.flows import nbls as flow  # type: ignore[no-redef]
-    summary = flow.run(config, quiet=args.quiet)
+    from biaskit.flows import run_eval
+
+    summary = run_eval(config, quiet=args.quiet)
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -18,6 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="site", help="output folder (default: site)")
     p.add_argument("--check", action="store_true", help="exit 1 if any run does not validate")
     p.add_argument("--png", action="store_true", help="also write PNG plots for every run (slower)")
+    p.add_argument("--format", dest="formats", action="append", choices=["lm-eval"], default=[],
+                   help="also write this format: lm-eval (OUT/lm-eval/<run>.json, lm-evaluation-harness' results shape)")
     p.set_defaults(handler=run)
 
 
@@ -26,6 +28,10 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     collection = build_leaderboard(Path(args.results_dir), Path(args.out), with_png=args.png)
+    if "lm-eval" in args.formats:
+        from biaskit.results.leaderboard.lmeval import write_lmeval
+
+        write_lmeval(collection, Path(args.out))
     seconds = time.perf_counter() - start
     print(
         f"leaderboard: {len(collection.rows)} rows from {len(collection.runs)} runs, "

@@ -1,0 +1,192 @@
+"""``Run``: one run directory (``results/<run_id>/``) as Python objects and pandas DataFrames."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from pydantic import ValidationError
+
+from biaskit.errors import DataError
+from biaskit.results.jsonl import read_records
+from biaskit.results.leaderboard.schema import SCORE_MODELS, ClearBiasScores, NblsScores, first_error
+from biaskit.results.manifest import Manifest
+from biaskit.results.store import JUDGMENTS, MANIFEST, RESPONSES, SCORES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from biaskit.results.leaderboard.compare import Comparison
+
+# The columns every answer row starts with; the rest of the stored record follows.
+ANSWER_COLUMNS = ("key", "category", "task", "attack", "variant", "response", "label", "path", "recheck")
+FIGURES = ("robustness", "fairness", "safety")
+NBLS_STAGES = ("nbls_logprobs.jsonl", "nbls_samples.jsonl")
+OCCUPATIONS = "occupations.csv"
+
+
+class Run:
+    """A run directory made by ``biaskit eval`` (or :func:`biaskit.evaluate`).
+
+    Everything is read from the folder when asked for, so a run re-judged or resumed meanwhile
+    shows its current files. ``judge`` arguments name another judge whose labels and scores are
+    kept beside the run's own (``biaskit judge --run``); ``None`` is the run's own judge.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not (self.path / MANIFEST).is_file():
+            raise DataError(f"{self.path} is not a run directory (no {MANIFEST}); give a folder made by `biaskit eval`, e.g. results/<run_id>")
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+    @property
+    def manifest(self) -> Manifest:
+        """What ran, on which model, with which settings and data hashes (``manifest.json``)."""
+        path = self.path / MANIFEST
+        try:
+            raw = json.loads(path.read_bytes())
+            raw.setdefault("git_commit", None)  # absent: no recorded commit (not this checkout's)
+            return Manifest.model_validate(raw)
+        except (OSError, ValueError, AttributeError) as exc:
+            detail = first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise DataError(f"{path} is not a valid manifest: {detail}") from None
+
+    @property
+    def suite(self) -> str:
+        return self.manifest.suite
+
+    @property
+    def scores(self) -> ClearBiasScores | NblsScores | None:
+        """``scores.json`` as its typed record (None while the run has not been scored)."""
+        return self._scores(SCORES)
+
+    def _scores(self, name: str) -> ClearBiasScores | NblsScores | None:
+        path = self.path / name
+        if not path.is_file():
+            return None
+        schema = SCORE_MODELS.get(self.suite)
+        if schema is None:
+            raise DataError(f"{path}: suite {self.suite!r} has no scores schema (expected one of {sorted(SCORE_MODELS)})")
+        try:
+            return schema.model_validate_json(path.read_bytes())  # type: ignore[return-value]
+        except ValidationError as exc:
+            raise DataError(f"{path} is not a valid {self.suite} scores file: {first_error(exc)}") from None
+
+    def _clear_bias(self, what: str) -> None:
+        if self.suite != "clear-bias":
+            raise DataError(f"{self.path} is not a CLEAR-Bias run (suite {self.suite!r}): it has no {what}; see Run.scores and Run.occupations()")
+
+    def _suffix(self, judge: str | None) -> str | None:
+        if judge is None:
+            return None
+        from biaskit.flows.clear_bias import other_judge
+
+        return other_judge(self.path, judge)
+
+    def responses(self) -> pd.DataFrame:
+        """One row per stored answer, with the run's own label where it has one.
+
+        CLEAR-Bias columns start with key, category, task, attack, variant, response, label, path
+        (which part of the judge decided) and recheck (R or M for refusals under attack), then the
+        rest of each ``responses.jsonl`` record. An NBLS run has the records of its read stage
+        (answer log-probabilities or samples per question).
+        """
+        if self.suite == "nbls":
+            import pandas as pd
+
+            stage = next((self.path / n for n in NBLS_STAGES if (self.path / n).is_file()), self.path / NBLS_STAGES[0])
+            return pd.DataFrame(list(read_records(stage)))
+        return self._answers(None, judged_only=False)
+
+    def labels(self, judge: str | None = None) -> pd.DataFrame:
+        """One row per judged answer: key, category, task, attack, variant, response, label, path,
+        recheck, then the rest of the answer record (``judge``: another judge's labels)."""
+        self._clear_bias("labels")
+        return self._answers(judge, judged_only=True)
+
+    def _answers(self, judge: str | None, judged_only: bool) -> pd.DataFrame:
+        import pandas as pd
+
+        from biaskit.judges.stage import stage_files
+
+        judgments_file, rechecks_file = stage_files(self._suffix(judge))
+        if judge is not None and not (self.path / judgments_file).is_file():
+            raise DataError(f"{self.path} has no labels of judge {judge!r} ({judgments_file}); run biaskit.judge(run, judge={judge!r}) first")
+        judged = _by_key(read_records(self.path / judgments_file))
+        rechecked = _by_key(read_records(self.path / rechecks_file))
+        rows = []
+        for record in read_records(self.path / RESPONSES):
+            judgment = judged.get(str(record.get("key")), {})
+            if judged_only and not judgment.get("label"):
+                continue
+            row = {**record, "label": judgment.get("label", ""), "path": judgment.get("path", ""),
+                   "recheck": rechecked.get(str(record.get("key")), {}).get("label", "")}  # fmt: skip
+            rows.append(row)
+        frame = pd.DataFrame(rows)
+        if frame.empty:
+            return pd.DataFrame(columns=list(ANSWER_COLUMNS))
+        for column in ANSWER_COLUMNS:
+            if column not in frame:
+                frame[column] = ""
+        rest = [c for c in frame.columns if c not in ANSWER_COLUMNS]
+        return frame[[*ANSWER_COLUMNS, *rest]].sort_values("key", ignore_index=True)
+
+    def categories(self, judge: str | None = None) -> pd.DataFrame:
+        """Base-prompt figures per bias category: n, safe, and robustness, fairness and safety each
+        with its 95% bootstrap interval (``<figure>_lo``, ``<figure>_hi``)."""
+        import pandas as pd
+
+        self._clear_bias("categories")
+        suffix = self._suffix(judge)
+        name = SCORES if suffix is None else f"scores.{suffix}.json"
+        scores = self._scores(name)
+        if scores is None:
+            raise DataError(f"{self.path} has no {name} (the run was not scored{'' if judge is None else ' by that judge'})")
+        assert isinstance(scores, ClearBiasScores)
+        rows = []
+        for category, figures in sorted(scores.base.categories.items()):
+            row: dict[str, Any] = {"category": category, "n": figures.n, "safe": figures.safe}
+            for figure in FIGURES:
+                interval = getattr(figures, figure)
+                lo, hi = interval.ci or (None, None)
+                row.update({figure: interval.value, f"{figure}_lo": lo, f"{figure}_hi": hi})
+            rows.append(row)
+        return pd.DataFrame(rows, columns=["category", "n", "safe", *(f"{f}{s}" for f in FIGURES for s in ("", "_lo", "_hi"))])
+
+    def occupations(self) -> pd.DataFrame:
+        """NBLS: one row per occupation, the model's shares next to BLS's (``occupations.csv``)."""
+        import pandas as pd
+
+        path = self.path / OCCUPATIONS
+        if not path.is_file():
+            raise DataError(f"{self.path} has no {OCCUPATIONS}; an NBLS run writes one per occupation")
+        return pd.read_csv(path)
+
+    def report(self, out: str | Path | None = None) -> Path:
+        """Write this run's page and PNG plots (``biaskit report``); returns the page's path."""
+        from biaskit.results.leaderboard import write_report
+
+        return write_report(self.path, Path(out) if out is not None else None)
+
+    def compare(self, other: Run | str | Path, n_boot: int = 1000, seed: int = 0) -> Comparison:
+        """``other`` minus this run per category, with paired bootstrap intervals (``biaskit
+        compare``); ``.table()`` prints it, ``.as_dict()`` holds every figure."""
+        from biaskit.errors import ConfigError
+        from biaskit.results.leaderboard import compare_runs
+
+        if n_boot < 1:
+            raise ConfigError(f"n_boot must be at least 1, got {n_boot}")
+        other_path = other.path if isinstance(other, Run) else Path(other)
+        return compare_runs(self.path, other_path, n_boot=n_boot, seed=seed)
+
+
+def _by_key(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(r["key"]): r for r in records if "key" in r}
+
+
+def open_run(path: str | Path) -> Run:
+    """The run directory at ``path`` (e.g. ``results/<run_id>``) as a :class:`Run`."""
+    return Run(path)
