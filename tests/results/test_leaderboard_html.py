@@ -132,7 +132,7 @@ def test_page_opens_from_disk_and_sorts_in_chromium(site, browser) -> None:
     assert browser.execute_script("return window.__pwned === undefined")
     assert browser.execute_script("return document.querySelectorAll('img').length") == 0
     ARTIFACTS.mkdir(exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / "leaderboard-index.png"))
+    _screenshot(browser, "leaderboard-index.png")
     assert _errors(browser) == []
 
 
@@ -143,5 +143,105 @@ def test_run_page_with_planted_markup_is_inert_in_chromium(site, browser) -> Non
     assert browser.execute_script("return window.__pwned === undefined")
     assert browser.execute_script("return document.querySelectorAll('img').length + document.scripts.length") == 1
     assert browser.find_elements("css selector", "svg[onload]") == []
-    browser.save_screenshot(str(ARTIFACTS / "leaderboard-run.png"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    _screenshot(browser, "leaderboard-run.png")
     assert _errors(browser) == []
+
+
+# The committed board, as a reader sees it: phone and laptop widths, screenshots kept for review.
+WIDTHS = {"1280": (1280, 1000), "390": (390, 844)}
+
+
+@pytest.fixture(scope="module")
+def committed_site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("committed-site")
+    collection = build_leaderboard(REPO / "results", out)
+    if not collection.rows:
+        pytest.skip("no runs committed under results/ yet")
+    return out, collection
+
+
+def _viewport(driver, width: int, height: int) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def _overflow(driver) -> tuple[int, int]:
+    return driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def _screenshot(driver, name: str) -> None:
+    """A viewport screenshot in tests/artifacts, kept small (128 colours) to be worth committing."""
+    path = ARTIFACTS / name
+    driver.save_screenshot(str(path))
+    try:
+        from PIL import Image
+    except ImportError:  # the full-colour screenshot is kept
+        return
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.FASTOCTREE)
+    small.save(path, optimize=True)
+
+
+def _legend_text(driver) -> str:
+    legend = driver.find_element("css selector", "#legend")
+    assert legend.is_displayed()
+    return legend.text
+
+
+def test_committed_board_fits_and_explains_its_columns(committed_site, browser) -> None:
+    site, collection = committed_site
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        for name, (width, height) in WIDTHS.items():
+            _viewport(browser, width, height)
+            browser.get((site / "index.html").as_uri())
+            assert _errors(browser) == []
+            scroll_width, inner = _overflow(browser)
+            assert scroll_width <= inner, (name, scroll_width, inner)
+            # The table itself fits: no column hidden behind a scroll bar of its box.
+            assert browser.execute_script(
+                "var t = document.getElementById('leaderboard'); return t.getBoundingClientRect().width <= t.parentElement.clientWidth + 1"
+            ), name
+            text = _legend_text(browser)
+            for term in ("Robustness", "Fairness", "Safety", "tau", "Judge-corrected", "95% bootstrap", "Mean |gap|",
+                         "Signed gap", "Neither share", "Stereotyped", "Counter-stereotyped", "Debiased", "Refusal", "Misunderstood"):
+                assert term in text, (name, term)
+            taus = {f"{run.scores.tau:g}" for run in collection.runs if run.suite == "clear-bias"}
+            assert all(tau in text for tau in taus)
+            _screenshot(browser, f"leaderboard-{name}.png")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    judges = {cell.get_attribute("data-sort") for cell in browser.find_elements("css selector", "#leaderboard td.judge") if cell.get_attribute("data-sort")}
+    assert judges == {row.judge for row in collection.rows if row.judge}  # one name per judge, the run's own
+
+
+def test_committed_run_report_shows_prompts_options_and_legend(committed_site, browser) -> None:
+    site, collection = committed_site
+    run = next((r.clear_bias for r in collection.rows if r.clear_bias is not None and r.condition == "plain"), None)
+    if run is None:
+        pytest.skip("no plain CLEAR-Bias run committed")
+    try:
+        for name, (width, height) in WIDTHS.items():
+            _viewport(browser, width, height)
+            browser.get((site / "runs" / f"{slug(run.name)}.html").as_uri())
+            assert _errors(browser) == []
+            scroll_width, inner = _overflow(browser)
+            if name == "1280":
+                assert scroll_width <= inner, (scroll_width, inner)
+            assert "Stereotyped" in _legend_text(browser) and f"{run.scores.tau:g}" in _legend_text(browser)
+            _screenshot(browser, f"run-report-{name}.png")
+            rows = browser.find_elements("css selector", "table.samples tbody tr")
+            assert rows
+            with_options = [r for r in rows if r.find_elements("css selector", ".options li")]
+            assert with_options, "no sample shows its prompt's options"
+            for row in with_options:
+                assert len(row.find_elements("css selector", ".options li.stereotype")) <= 1
+                assert row.find_elements("css selector", "pre.prompt"), row.text[:80]
+            # The sample the issue was about: the dataset's STEREOTYPE column names another option
+            # text than the prompt's; the page shows the prompt's own options, one marked.
+            odd = [r for r in with_options if "STEREOTYPE column reads" in r.text]
+            target = odd[0] if odd else with_options[0]
+            browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", target)
+            _screenshot(browser, f"run-report-samples-{name}.png")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from biaskit.results.leaderboard.neither import thin
 from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun, NblsScores
 
 OCCUPATIONS = "occupations.csv"
@@ -39,6 +40,7 @@ class BarChart:
 class ScatterSeries:
     name: str
     points: list[tuple[float, float, str]]  # x, y, label shown on hover
+    thin: frozenset[str] = frozenset()  # labels whose share rests on under half the answer mass (drawn hollow)
 
 
 @dataclass
@@ -95,9 +97,11 @@ def nbls_scatter(runs: list[tuple[str, LoadedRun, bool]]) -> ScatterChart | None
     for name, run, grounded in runs:
         if not isinstance(run.scores, NblsScores):
             continue
-        points = read_occupations(run.path / OCCUPATIONS, "grounded" if grounded else "model")
+        side = "grounded" if grounded else "model"
+        points = read_occupations(run.path / OCCUPATIONS, side)
         if points:
-            chart.series.append(ScatterSeries(name, points))
+            flagged = frozenset(o for o, share in read_neither(run.path / OCCUPATIONS, side).items() if thin(share))
+            chart.series.append(ScatterSeries(name, points, flagged))
     if not chart.series:
         return None
     if max(max(x, y) for s in chart.series for x, y, _ in s.points) > 1.0:
@@ -112,6 +116,8 @@ SHARE_COLUMNS = {
     "model": ("plain_model_women", "model_women", "model_share"),
     "grounded": ("grounded_model_women", "grounded_women", "grounded_share"),
 }
+# The share of the answer mass that named no gender, per occupation (percent).
+NEITHER_COLUMNS = {"model": ("plain_model_neither", "model_neither"), "grounded": ("grounded_model_neither", "grounded_neither")}
 
 
 def read_occupations(path: Path, side: str = "model") -> list[tuple[float, float, str]]:
@@ -130,6 +136,25 @@ def read_occupations(path: Path, side: str = "model") -> list[tuple[float, float
         if math.isfinite(x) and math.isfinite(y):
             points.append((x, y, str(row.get("occupation") or "")))
     return sorted(points, key=lambda p: (p[2], p[0], p[1]))
+
+
+def read_neither(path: Path, side: str = "model") -> dict[str, float]:
+    """Occupation -> ``side``'s "neither" share (percent) where occupations.csv has one; {} if unreadable."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
+    shares = {}
+    for row in rows:
+        column = next((c for c in NEITHER_COLUMNS[side] if row.get(c)), None)
+        try:
+            value = float(row[column]) if column else float("nan")
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            shares[str(row.get("occupation") or "")] = value
+    return shares
 
 
 def _share(row: dict[str, str], side: str) -> float:

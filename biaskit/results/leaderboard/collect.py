@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from biaskit.results.leaderboard.judge_name import judge_detail, judge_name
 from biaskit.results.leaderboard.schema import (
     ClearBiasScores,
     Interval,
@@ -98,7 +99,12 @@ class Row:
 
     @property
     def judge(self) -> str:
-        return self.cb.judge.spec if self.cb else ""
+        """The judge's name, the same for every run it judged (see :mod:`.judge_name`)."""
+        return judge_name(self.cb.judge if self.cb else None)
+
+    @property
+    def judge_detail(self) -> str:
+        return judge_detail(self.cb.judge if self.cb else None)
 
     @property
     def kappa(self) -> float | None:

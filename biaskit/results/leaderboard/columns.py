@@ -70,11 +70,16 @@ def short(value: float | None) -> str:
     return fixed(value, 3)
 
 
-def with_interval(interval: Interval | None) -> str:
-    """``0.512 [0.470, 0.556]``, or just the value when the interval is unknown, or ""."""
+def value_and_interval(interval: Interval | None) -> tuple[str, str]:
+    """``("0.512", "[0.470, 0.556]")``; "" for a part that is unknown."""
     value, lo, hi = interval_parts(interval)
     if value is None:
-        return ""
+        return "", ""
     if lo is None or hi is None:
-        return short(value)
-    return f"{short(value)} [{short(lo)}, {short(hi)}]"
+        return short(value), ""
+    return short(value), f"[{short(lo)}, {short(hi)}]"
+
+
+def with_interval(interval: Interval | None) -> str:
+    """``0.512 [0.470, 0.556]``, or just the value when the interval is unknown, or ""."""
+    return " ".join(part for part in value_and_interval(interval) if part)

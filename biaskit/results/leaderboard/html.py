@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable
 
-from biaskit.results.leaderboard import charts, svg
+from biaskit.results.leaderboard import charts, legend, svg
 from biaskit.results.leaderboard.collect import CONDITION_ORDER, SUPERSEDED_RULE, Collection, Row, read_paired
-from biaskit.results.leaderboard.columns import METRICS, number, short, with_interval
+from biaskit.results.leaderboard.columns import METRICS, interval_parts, number, short, value_and_interval
+from biaskit.results.leaderboard.neither import describe, mark, thin_parts
 from biaskit.results.leaderboard.page import esc, num_cell, page
-from biaskit.results.leaderboard.schema import LoadedRun
+from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun
 
 
 OPEN_MODELS = 6  # with few models every chart is shown; with many they fold away under the table
@@ -20,8 +21,10 @@ def render_index(collection: Collection, run_href: Callable[[str], str], model_a
     parts = [
         "<h1>biaskit leaderboard</h1>",
         '<p class="muted">CLEAR-Bias safety = mean of robustness and fairness over bias categories (higher is safer). '
-        "NBLS compares the model's share of women per occupation with U.S. labor statistics. Click a column to sort.</p>",
+        "NBLS compares the model's share of women per occupation with U.S. labor statistics. Click a column to sort; "
+        '<a href="#legend">what the columns mean</a> is under the table.</p>',
         _table(collection, run_href, model_anchor),
+        _legend(collection),
         "<h2>Models</h2>",
     ]
     by_model: dict[str, list[Row]] = defaultdict(list)
@@ -45,26 +48,58 @@ def render_index(collection: Collection, run_href: Callable[[str], str], model_a
     return page("biaskit leaderboard", "\n".join(parts), sortable=True)
 
 
+INTERVAL_COLUMNS = ("safety", "judge_corrected_safety", "paired_safety_change")  # shown with their interval
+NBLS_COLUMNS = ("nbls_mean_abs_gap", "nbls_pearson")
+
+
+def shown_metrics(collection: Collection) -> list[tuple[str, str, bool]]:
+    """The metric columns some row has a figure in; the page leaves out the others to fit the
+    screen (leaderboard.md, .csv and .json keep every column)."""
+    return [m for m in METRICS if any(interval_parts(row.metric(m[0]))[0] is not None for row in collection.rows)]
+
+
 def _table(collection: Collection, run_href: Callable[[str], str], model_anchor: Callable[[str], str]) -> str:
-    heads = ["#", "Model", "Condition", *[h for _, h, _ in METRICS], "Judge", "Kappa", "Date", "Runs"]
-    out = ['<div class="scroll"><table class="sortable" id="leaderboard"><thead><tr>', *[f"<th>{esc(h)}</th>" for h in heads], "</tr></thead><tbody>"]
+    metrics = shown_metrics(collection)
+    heads = ["#", "Model", "Condition", *[h for _, h, _ in metrics], "Judge (kappa)", "Date", "Runs"]
+    out = ['<div class="scroll"><table class="sortable cards" id="leaderboard"><thead><tr>', *[f"<th>{esc(h)}</th>" for h in heads], "</tr></thead><tbody>"]
     for rank, row in enumerate(collection.rows, start=1):
         cells = [
-            num_cell(rank, str(rank)),
-            f'<td class="model"><a href="#{esc(model_anchor(row.model))}">{esc(row.model)}</a></td>',
-            f'<td class="nowrap">{esc(row.condition)}</td>',
+            num_cell(rank, str(rank), label="Rank"),
+            f'<td class="model" data-label="Model"><a href="#{esc(model_anchor(row.model))}">{esc(row.model)}</a></td>',
+            f'<td class="nowrap" data-label="Condition">{esc(row.condition)}</td>',
         ]
-        for key, _, has_ci in METRICS:
+        thin = describe(thin_parts(row.nbls_gender))
+        for key, head, _ in metrics:
             interval = row.metric(key)
             value = number(interval.value) if interval else None
-            text = with_interval(interval) if has_ci and key in ("safety", "judge_corrected_safety", "paired_safety_change") else short(value)
-            cells.append(num_cell(value, text))
-        kappa = number(row.kappa)
+            text, ci = value_and_interval(interval) if key in INTERVAL_COLUMNS else (short(value), "")
+            note = mark(f"Rests on little answer mass ({thin})") if thin and key in NBLS_COLUMNS and value is not None else ""
+            cells.append(num_cell(value, text, label=head, note=note, interval=ci))
         links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>' for r in row.runs)
-        cells += [f"<td>{esc(row.judge)}</td>", num_cell(kappa, short(kappa)), f'<td class="nowrap">{esc(row.date)}</td>', f'<td class="nowrap">{links}</td>']
+        cells += [_judge_cell(row), f'<td class="nowrap" data-label="Date">{esc(row.date)}</td>', f'<td data-label="Runs">{links}</td>']
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
+
+
+def _judge_cell(row: Row) -> str:
+    """The judge's name (its spec, backend and prompt revision on hover) and its kappa."""
+    if not row.judge:
+        return '<td class="judge"></td>'
+    kappa = short(number(row.kappa))
+    kappa_text = f' <span class="ci">(kappa {esc(kappa)})</span>' if kappa else ""
+    return f'<td class="judge" data-label="Judge" data-sort="{esc(row.judge)}" title="{esc(row.judge_detail)}">{breakable(row.judge)}{kappa_text}</td>'
+
+
+def breakable(name: str) -> str:
+    """``name`` escaped, with line-break chances after ":" and "," (judge specs have no spaces)."""
+    return "".join(esc(ch) + ("<wbr>" if ch in ":," else "") for ch in name)
+
+
+def _legend(collection: Collection) -> str:
+    taus = [run.scores.tau for run in collection.runs if isinstance(run.scores, ClearBiasScores)]
+    groups = [legend.CONDITIONS, legend.LABELS, legend.clear_bias_scores(legend.tau_text(taus)), legend.ADVERSARIAL, legend.INTERVALS, legend.NBLS]
+    return legend.render_legend(groups, "What the columns mean")
 
 
 def paired_plain(rows: list[Row], runs: dict[str, LoadedRun]) -> LoadedRun | None:

@@ -11,6 +11,7 @@ from typing import Any
 from biaskit.results.leaderboard.samples import jsonl_lines, parse_lines, spread
 
 STAGES = ("nbls_samples.jsonl", "nbls_logprobs.jsonl")
+NEITHER = "neither"  # the label of answers that name no gender (or no group)
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Answer:
     grounded: int  # number of labor facts in the prompt (0: plain)
     answer: str  # the first sampled text, or the most likely candidate
     label: str  # the label that answer counts as, with its probability for log-prob runs
+    neither: float | None = None  # percent of the item's answer mass on "neither" (None: no such answer)
 
 
 def _answer(record: dict[str, Any]) -> Answer:
@@ -30,9 +32,11 @@ def _answer(record: dict[str, Any]) -> Answer:
         weights = [math.exp(lp - top) for lp in logprobs]
         best = max(range(len(labels)), key=lambda i: weights[i])
         answer, label = str(labels[best]), f"{labels[best]} (p = {weights[best] / sum(weights):.2f})"
+        neither = 100 * sum(w for w, name in zip(weights, labels) if name == NEITHER) / sum(weights) if NEITHER in labels else None
     else:
         samples, sample_labels = record.get("samples") or [""], record.get("sample_labels") or [""]
         answer, label = str(samples[0]), str(sample_labels[0])
+        neither = 100 * sample_labels.count(NEITHER) / len(sample_labels) if record.get("sample_labels") else None
     return Answer(
         occupation=str(record.get("occupation", "")),
         attribute=str(record.get("attribute", "")),
@@ -40,6 +44,7 @@ def _answer(record: dict[str, Any]) -> Answer:
         grounded=int(record.get("ground_k") or 0),
         answer=answer,
         label=label,
+        neither=neither,
     )
 
 

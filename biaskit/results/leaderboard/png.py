@@ -30,9 +30,17 @@ def write_bar(chart: BarChart, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, max(2.5, height)), dpi=100)
     step = 0.8 / n
     for i, series in enumerate(chart.series):
+        color = PALETTE[i % len(PALETTE)]
         ys = [g + (i - (n - 1) / 2) * step for g in range(len(chart.labels))]
         vals = [v if v is not None else 0.0 for v in series.values]
-        ax.barh(ys, vals, height=step * 0.9, color=PALETTE[i % len(PALETTE)], label=_plain(series.name))
+        ax.barh(ys, vals, height=step * 0.9, color=color, label=_plain(series.name))
+        for y, v in zip(ys, series.values):
+            # A zero bar has no length: draw a mark and the number, and say where nothing was measured.
+            if v is None:
+                ax.text(max(chart.lo, 0.0), y, "  no data", va="center", fontsize=7, color="#999")
+            elif round(v, 2) == 0:
+                ax.plot([0.0], [y], marker="|", markersize=8, markeredgewidth=2, color=color, clip_on=False)
+                ax.text(0.0, y, "  0.00", va="center", fontsize=7)
     ax.set_yticks(range(len(chart.labels)), [_plain(label) for label in chart.labels])
     ax.invert_yaxis()
     ax.set_xlim(chart.lo, chart.hi)
@@ -47,7 +55,13 @@ def write_scatter(chart: ScatterChart, path: Path) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
     for i, series in enumerate(chart.series):
-        ax.scatter([p[0] for p in series.points], [p[1] for p in series.points], s=12, alpha=0.7, color=PALETTE[i % len(PALETTE)], label=_plain(series.name))
+        color = PALETTE[i % len(PALETTE)]
+        solid = [p for p in series.points if p[2] not in series.thin]
+        hollow = [p for p in series.points if p[2] in series.thin]
+        ax.scatter([p[0] for p in solid], [p[1] for p in solid], s=12, alpha=0.7, color=color, label=_plain(series.name))
+        if hollow:  # shares that rest on under half the answer mass
+            ax.scatter([p[0] for p in hollow], [p[1] for p in hollow], s=12, facecolors="none", edgecolors=color, linewidths=0.8,
+                       label=_plain(f"{series.name}: mostly 'neither'"))
     ax.plot([0, chart.hi], [0, chart.hi], color="#c0392b", linestyle="--", linewidth=1)
     ax.set_xlim(0, chart.hi)
     ax.set_ylim(0, chart.hi)

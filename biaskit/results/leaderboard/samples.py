@@ -27,16 +27,36 @@ class Labeled:
     label: str
     path: str
     recheck: str  # the refusal re-check's verdict (R or M) when there was one
-    stereotype: str
+    stereotype: str  # the dataset's STEREOTYPE column (translated or obfuscated under those attacks)
+    item_id: str = ""
+    options: tuple[str, ...] = ()  # the base prompt's options in prompt order (A, B for CTO)
+    stereotype_index: int | None = None  # which option is the stereotype; None when it was not mapped
 
     @property
     def is_base(self) -> bool:
         return self.attack.lower() in BASE_ATTACKS
 
+    @property
+    def stereotype_option(self) -> str:
+        """The option text that is the stereotype ("" when unknown)."""
+        if self.stereotype_index is None or not 0 <= self.stereotype_index < len(self.options):
+            return ""
+        return self.options[self.stereotype_index]
+
 
 def _text(record: dict[str, Any], name: str) -> str:
     value = record.get(name)
     return "" if value is None else str(value)
+
+
+def _options(record: dict[str, Any]) -> tuple[str, ...]:
+    options = record.get("options")
+    return tuple(str(o) for o in options) if isinstance(options, list) else ()
+
+
+def _stereotype_index(record: dict[str, Any]) -> int | None:
+    index = record.get("stereotype_index")
+    return index if isinstance(index, int) and not isinstance(index, bool) else None
 
 
 def jsonl_lines(path: Path) -> list[bytes]:
@@ -102,6 +122,9 @@ def _labeled(record: dict[str, Any], judgment: dict[str, Any]) -> Labeled:
         path=_text(judgment, "path"),
         recheck=_text(judgment, "recheck"),
         stereotype=_text(record, "stereotype"),
+        item_id=_text(record, "item_id"),
+        options=_options(record),
+        stereotype_index=_stereotype_index(record),
     )
 
 

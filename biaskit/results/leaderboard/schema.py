@@ -102,11 +102,17 @@ class ClearBiasScores(_Open):
     judge_corrected: JudgeCorrected | None = None
 
 
+class NblsTask(_Open):
+    neither_share: Interval | None = None
+
+
 class NblsGender(_Open):
     mean_abs_gap: Interval
     signed_gap: Interval | None = None
     pearson: Interval
     spearman: Interval | None = None
+    neither_share: Interval | None = None  # percent of the answer mass naming no gender
+    by_task: dict[str, NblsTask] = {}
 
 
 class NblsRace(_Open):

@@ -9,12 +9,14 @@ from __future__ import annotations
 from html import escape
 
 from biaskit.results.leaderboard.charts import BarChart, ScatterChart
+from biaskit.results.leaderboard.neither import NEITHER_WARN, WARN_MARK
 
 PALETTE = ["#3b6ea8", "#d9822b", "#3d9970", "#a04a7a", "#7f7f7f", "#b8a12a"]
 WIDTH = 640
 LABEL_W = 200
 BAR_H = 11
 FONT = 'font-family="sans-serif" font-size="11"'
+SMALL = 'font-family="sans-serif" font-size="9"'
 
 
 def _num(x: float) -> str:
@@ -61,14 +63,23 @@ def render_bar(chart: BarChart) -> str:
         out.append(f'<text x="{LABEL_W - 6}" y="{_num(y0 + group_h / 2 + 3)}" {FONT} text-anchor="end">{escape(label)}</text>')
         for i, series in enumerate(chart.series):
             value = series.values[g]
+            y = y0 + 4 + i * BAR_H
             if value is None:
+                out.append(f'<text x="{_num(zero + 4)}" y="{_num(y + BAR_H - 3)}" {SMALL} fill="#999">no data</text>')
                 continue
             x = sx(value)
             left, w = min(x, zero), abs(x - zero)
             tip = f"{series.name} / {label}: {value:.3f}"
+            color = PALETTE[i % len(PALETTE)]
+            if round(value, 2) == 0:  # a bar too short to see: a mark and the number, so it never reads as missing
+                out.append(
+                    f'<rect x="{_num(zero - 1.5)}" y="{_num(y - 1)}" width="3" height="{BAR_H}" fill="{color}"><title>{escape(tip)}</title></rect>'
+                    f'<text x="{_num(zero + 4)}" y="{_num(y + BAR_H - 3)}" {SMALL}>0.00</text>'
+                )
+                continue
             out.append(
-                f'<rect x="{_num(left)}" y="{_num(y0 + 4 + i * BAR_H)}" width="{_num(max(w, 0.5))}" height="{BAR_H - 2}" '
-                f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(tip)}</title></rect>'
+                f'<rect x="{_num(left)}" y="{_num(y)}" width="{_num(w)}" height="{BAR_H - 2}" '
+                f'fill="{color}"><title>{escape(tip)}</title></rect>'
             )
     if chart.reference is not None:
         x = sx(chart.reference)
@@ -81,7 +92,7 @@ def render_bar(chart: BarChart) -> str:
 
 def render_scatter(chart: ScatterChart) -> str:
     size, left, top = 300, 44, 44
-    height = top + size + 40
+    height = top + size + (56 if any(series.thin for series in chart.series) else 40)
     width = left + size + 20
 
     def sx(v: float) -> float:
@@ -110,8 +121,16 @@ def render_scatter(chart: ScatterChart) -> str:
         color = PALETTE[i % len(PALETTE)]
         for x, y, label in series.points:
             tip = f"{label} ({series.name}): BLS {x:g}, model {y:g}"
-            out.append(
-                f'<circle cx="{_num(sx(x))}" cy="{_num(sy(y))}" r="3" fill="{color}" fill-opacity="0.7"><title>{escape(tip)}</title></circle>'
-            )
+            if label in series.thin:
+                tip += f" {WARN_MARK} most of the answer mass named no gender"
+                paint = f'fill="none" stroke="{color}" stroke-width="1"'
+            else:
+                paint = f'fill="{color}" fill-opacity="0.7"'
+            out.append(f'<circle cx="{_num(sx(x))}" cy="{_num(sy(y))}" r="3" {paint}><title>{escape(tip)}</title></circle>')
+    if any(series.thin for series in chart.series):
+        out.append(
+            f'<text x="{left}" y="{top + size + 48}" {FONT} fill="#a15c00">{WARN_MARK} hollow: more than {NEITHER_WARN:g}% '
+            "of the answer mass named no gender</text>"
+        )
     out.append("</svg>")
     return "".join(out)
