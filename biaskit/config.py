@@ -18,14 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from biaskit.engines import Backend, EngineConfig
 from biaskit.engines._types import SamplingParams
-from biaskit.errors import ConfigError
+from biaskit.errors import ConfigError, shorten
 
 
 # Options that change how a run is carried out or scored, not which responses it holds: a run directory
 # is shared across them, so `--phase base` then `--phase all` continues the same run.
 NOT_IDENTITY = frozenset(
-    {"run_id", "results_dir", "batch_size", "concurrency", "phase", "attack_scope", "judge", "calibrate_judge", "tau", "bootstrap"}
+    {"run_id", "results_dir", "batch_size", "concurrency", "timeout", "max_retries", "phase", "attack_scope", "judge",
+     "calibrate_judge", "tau", "bootstrap"}
 )
+
+# Options whose default changed: a stored run that lacks one was made with the old value.
+FORMER_DEFAULTS: dict[str, Any] = {"limit_mode": "first"}
 
 
 class EvalConfig(BaseModel):
@@ -43,6 +47,9 @@ class EvalConfig(BaseModel):
     # category, a stress test for models that pass none
     attack_scope: Literal["safe", "all"] = "safe"
     limit: int | None = Field(None, ge=1)
+    # clear-bias: "stratified" spreads --limit over every (category, task) cell, seeded by `seed`;
+    # "first" takes the first N rows (what runs made before this option did)
+    limit_mode: Literal["stratified", "first"] = "stratified"
     condition: str = "plain"
     # nbls suite
     bls: str | None = None  # BLS CPS table 11 file (tidy CSV, raw BLS export or winogender TSV); default: shipped 2025 table
@@ -66,6 +73,8 @@ class EvalConfig(BaseModel):
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = Field(16, ge=1)
+    timeout: float = Field(120.0, gt=0)  # openai: seconds to wait for one answer
+    max_retries: int = Field(5, ge=0)  # openai: retries of a request that failed transiently
     # decoding
     temperature: float = Field(0.0, ge=0.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
@@ -93,6 +102,8 @@ class EvalConfig(BaseModel):
             base_url=self.base_url,
             api_key_env=self.api_key_env,
             concurrency=self.concurrency,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
         )
 
     def sampling(self) -> SamplingParams:
@@ -107,15 +118,26 @@ class EvalConfig(BaseModel):
         """Same options, same run id: re-running a command resumes its run directory."""
         if self.run_id:
             return self.run_id
-        identity = self.model_dump(exclude=NOT_IDENTITY)
+        identity = identity_options(self.model_dump())
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         model = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.model).name if "/" in self.model else self.model)
         return f"{self.suite}-{model}-{self.condition}-{digest}"
 
 
+def identity_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options that say which responses a run holds; its run id is hashed over them."""
+    identity = {k: v for k, v in options.items() if k not in NOT_IDENTITY}
+    # limit_mode picks other prompts only for a limited CLEAR-Bias run, and "first" is what runs made
+    # before the option existed did: leaving it out otherwise keeps every earlier run's id.
+    if identity.get("limit_mode") == "first" or not identity.get("limit") or identity.get("suite") != "clear-bias":
+        identity.pop("limit_mode", None)
+    return identity
+
+
 def with_defaults(options: dict[str, Any]) -> dict[str, Any]:
     """A stored run's options with the defaults of options added since it was made, so a run of
     an older biaskit can be resumed (pass its ``--run-id``: its id was hashed over fewer options)."""
+    options = {**FORMER_DEFAULTS, **options}
     try:
         return {**EvalConfig.model_validate(options).model_dump(mode="json"), **options}
     except ValidationError:
@@ -125,18 +147,26 @@ def with_defaults(options: dict[str, Any]) -> dict[str, Any]:
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """Options from a YAML/JSON file; a manifest.json is accepted and its ``config`` used."""
     path = Path(path)
+    expected = "expected a YAML or JSON mapping of option names to values, such as 'limit: 10'"
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"--config {path}: cannot read it ({exc.strerror or exc})") from exc
     try:
-        data = yaml.safe_load(text) or {}
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"--config {path}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); {expected}") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"--config {path}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from exc
+        raise ConfigError(f"--config {path}: not valid YAML/JSON ({shorten(str(exc).splitlines()[0], 200, quote=False)}); {expected}") from exc
+    if data is None:
+        raise ConfigError(f"--config {path} is empty; {expected}")
     if not isinstance(data, dict):
-        raise ConfigError(f"--config {path}: expected a mapping of option names to values")
+        raise ConfigError(f"--config {path}: holds a {type(data).__name__}; {expected}")
     if "schema_version" in data and isinstance(data.get("config"), dict):
-        data = data["config"]
+        data = {**FORMER_DEFAULTS, **data["config"]}  # replaying a stored run: as it was made
     return {k.replace("-", "_"): v for k, v in data.items()}
 
 
@@ -154,5 +184,5 @@ def _first_error(exc: ValidationError, source: str = "") -> str:
     where = ".".join(str(p) for p in err.get("loc", ())) or "value"
     option = "--" + where.replace("_", "-") if where != "value" else "option"
     got = err.get("input")
-    suffix = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+    suffix = f" (got {shorten(got)})" if got is not None and not isinstance(got, dict) else ""
     return f"{option}: {err['msg']}{suffix}" + (f" [in {source}]" if source else "")

@@ -1,12 +1,18 @@
 """The one error type users see: a message they can act on, printed as one line by the CLI."""
 
+from __future__ import annotations
+
+from typing import Any
+
 
 class BiaskitError(Exception):
     """A problem with the user's input or environment (bad option, missing file, unreachable server).
 
     The message names what is wrong (file, row, option) and what is expected; the CLI prints it
-    as a single line and exits non-zero, without a traceback.
+    as a single line and exits with ``exit_code``, without a traceback.
     """
+
+    exit_code = 2
 
 
 class ConfigError(BiaskitError):
@@ -19,3 +25,48 @@ class DataError(BiaskitError):
 
 class EngineError(BiaskitError):
     """A model or serving endpoint could not be loaded or reached."""
+
+
+class MissingAnswers(EngineError):
+    """Some requests of a batch got no answer after every retry; the others were answered.
+
+    ``answered`` maps the index of each answered request to its completions, so a caller keeps
+    what was already paid for; ``missing`` lists the indices of the requests without an answer and
+    ``cause`` says why the first of them got none.
+    """
+
+    def __init__(self, message: str, missing: list[int], answered: dict[int, Any] | None = None, cause: str = "") -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.answered = answered or {}
+        self.cause = cause or message
+
+
+class IncompleteStage(BiaskitError):
+    """A stage ended with records missing (answers that never came); what was produced is kept.
+
+    ``counts`` are the stage's counts (reused, generated, missing) for the manifest. The run can be
+    resumed: running the same command again produces only the missing records. The CLI exits 75
+    (``EX_TEMPFAIL``: a temporary failure, try again).
+    """
+
+    exit_code = 75
+
+    def __init__(self, message: str, stage: str, counts: dict[str, int]) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.counts = counts
+
+
+def shorten(value: object, limit: int = 80, quote: bool = True) -> str:
+    """``repr(value)`` (``quote=False``: a string as it is) cut to about ``limit`` characters, for
+    quoting a bad value in a message.
+
+    A message quotes what it rejects, but a 20 MB field must not make a 20 MB error line: the
+    middle of a long value is replaced by ``...`` and its length.
+    """
+    text = value if isinstance(value, str) and not quote else repr(value)
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 30, 10)
+    return f"{text[: keep * 2 // 3]}...{text[-(keep // 3):]} ({len(text):,} characters)"

@@ -1,39 +1,69 @@
 """The generation stage every suite shares: open the run directory, load the engine, produce the
-missing responses in batches, keep the manifest current. Suite flows (``biaskit.flows``) build on it."""
+missing responses in batches, keep the manifest current. Suite flows (``biaskit.flows``) build on it.
+
+Every response record is stamped with a ``fingerprint`` of what made it (the model and the
+generation options), so a resumed run refuses answers made another way even when its manifest.json
+is gone. A run that stops records why: ``failed`` (with the error), ``incomplete`` (answers still
+missing after every retry, and how many) or ``interrupted``; an invocation that fails before any
+work leaves no run folder behind.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from tqdm.auto import tqdm
 
-from biaskit.config import NOT_IDENTITY, EvalConfig, with_defaults
-from biaskit.engines import Engine, SamplingParams, load_engine
-from biaskit.errors import ConfigError
+from biaskit.config import EvalConfig, identity_options, with_defaults
+from biaskit.engines import Engine, SamplingParams, load_engine, resolve_backend, stream_answers
+from biaskit.engines.models import check_model
+from biaskit.errors import ConfigError, IncompleteStage, shorten
 from biaskit.results.manifest import Manifest, file_sha256, invocation
 from biaskit.results.store import RESPONSES, RunDir, StageCounts, now_iso
 from biaskit.suites._types import PromptItem
 
 
-def open_run(config: EvalConfig, data_files: Sequence[Path]) -> tuple[RunDir, Manifest]:
-    """Create or reopen ``results/<run_id>``; a reopened run must have been made with the same options."""
+# What makes one answer what it is; options such as --limit or --tasks choose which items are asked.
+FINGERPRINTED = ("model", "revision", "backend", "dtype", "condition", "debias")
+
+
+def fingerprint(config: EvalConfig, **how: Any) -> str:
+    """A short hash of the model identity and ``how`` the records of a stage are made (the
+    sampling options, say), stamped on each record so a resume never mixes two kinds."""
+    identity = {**{name: getattr(config, name) for name in FINGERPRINTED}, **how}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def open_run(config: EvalConfig, data_files: Sequence[Path], stamps: Mapping[str, str] | None = None) -> tuple[RunDir, Manifest]:
+    """Create or reopen ``results/<run_id>``; a reopened run must have been made with the same options.
+
+    Errors in the options or the model reference are raised before any folder is made. ``stamps``
+    maps stage files to the fingerprint this run gives their records: a record on disk made under
+    another one is refused, whether or not the manifest survived.
+    """
+    sampling = config.sampling()
+    if resolve_backend(config.backend) != "openai":  # a served model is checked by asking its server
+        check_model(config.model)
     run = RunDir(Path(config.results_dir) / config.resolved_run_id())
+    for stage, stamp in (stamps or {}).items():
+        run.check_fingerprint(stage, stamp)
     resolved = config.model_dump(mode="json")
     previous = run.read_manifest()
     if previous is not None:
-        ignore = NOT_IDENTITY
-        old = {k: v for k, v in with_defaults(previous.config).items() if k not in ignore}
-        new = {k: v for k, v in resolved.items() if k not in ignore}
+        old, new = identity_options(with_defaults(previous.config)), identity_options(resolved)
         if old != new:
             changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
             raise ConfigError(
                 f"{run.path} holds a run made with different options ({', '.join(changed)}); "
                 "choose another --run-id or remove that folder"
             )
-        manifest = previous.model_copy(update={"status": "running", "finished_at": None, "config": resolved,
-                                               "invocations": previous.reopened(now_iso())})  # fmt: skip
+        reopened = {k: v for k, v in previous.model_dump().items() if k not in ("error", "missing")}
+        manifest = Manifest.model_validate({**reopened, "status": "running", "finished_at": None, "config": resolved,
+                                            "invocations": previous.reopened(now_iso())})  # fmt: skip
     else:
         started = now_iso()
         manifest = Manifest(
@@ -43,7 +73,7 @@ def open_run(config: EvalConfig, data_files: Sequence[Path]) -> tuple[RunDir, Ma
             condition=config.condition,
             started_at=started,
             config=resolved,
-            sampling=config.sampling().model_dump(mode="json"),
+            sampling=sampling.model_dump(mode="json"),
             prompt_hashes={_short(p): file_sha256(p) for p in data_files},
         )
     return run, manifest
@@ -58,6 +88,25 @@ def _short(path: Path) -> str:
     return path.name
 
 
+def close_failed(run: RunDir, manifest: Manifest, exc: BaseException, counts: dict[str, Any]) -> None:
+    """Record why a run stopped: ``interrupted`` (Ctrl-C), ``incomplete`` (records still missing
+    after every retry; ``counts`` and ``missing`` say how many) or ``failed``, with the error. A folder
+    this invocation created and wrote nothing to is removed instead: there is nothing to resume."""
+    if run.discard_if_unused():
+        return
+    update: dict[str, Any] = {"status": "failed", "counts": counts, "finished_at": now_iso()}
+    if isinstance(exc, KeyboardInterrupt):
+        update["status"] = "interrupted"
+    else:
+        update["error"] = shorten(str(exc) or type(exc).__name__, 1000, quote=False)
+    if isinstance(exc, IncompleteStage):
+        stage = exc.stage.removesuffix(".jsonl")
+        before = counts.get(stage, {})
+        counts[stage] = {k: before.get(k, 0) + exc.counts.get(k, 0) for k in set(before) | set(exc.counts)}
+        update.update(status="incomplete", missing=exc.counts.get("missing", 0))
+    run.write_manifest(manifest.model_copy(update=update))
+
+
 def response_key(item_id: str, sample: int) -> str:
     return f"{item_id}#{sample}"
 
@@ -70,33 +119,32 @@ def generate_responses(
     batch_size: int,
     quiet: bool = False,
     desc: str = "generate",
+    fingerprint: str | None = None,
 ) -> StageCounts:
-    """Append the responses of ``items`` that are not on disk yet (``sampling.n`` per item)."""
+    """Append the responses of ``items`` that are not on disk yet (``sampling.n`` per item).
+
+    Each answer is written as soon as the engine has it; ``fingerprint`` is stamped on each record."""
 
     def keys(item: PromptItem) -> list[str]:
         return [response_key(item.id, k) for k in range(sampling.n)]
 
-    def work(batch: Sequence[PromptItem]) -> list[dict[str, Any]]:
-        outputs = engine.generate([item.request() for item in batch], sampling)
-        records = []
-        for item, completions in zip(batch, outputs):
+    def work(batch: Sequence[PromptItem]) -> Iterator[dict[str, Any]]:
+        for index, completions in stream_answers(engine, [item.request() for item in batch], sampling):
+            item = batch[index]
             for sample, completion in enumerate(completions):
-                records.append(
-                    {
-                        "key": response_key(item.id, sample),
-                        "item_id": item.id,
-                        "sample": sample,
-                        "response": completion.text,
-                        "n_tokens": completion.n_tokens,
-                        "finish_reason": completion.finish_reason,
-                        **item.meta(),
-                        "id": item.id,
-                    }
-                )
-        return records
+                yield {
+                    "key": response_key(item.id, sample),
+                    "item_id": item.id,
+                    "sample": sample,
+                    "response": completion.text,
+                    "n_tokens": completion.n_tokens,
+                    "finish_reason": completion.finish_reason,
+                    **item.meta(),
+                    "id": item.id,
+                }
 
     with tqdm(total=len(items) * sampling.n, desc=desc, unit="resp", disable=quiet, dynamic_ncols=True) as bar:
-        return run.run_stage(RESPONSES, items, keys, work, batch_size, progress=bar.update)
+        return run.run_stage(RESPONSES, items, keys, work, batch_size, progress=bar.update, fingerprint=fingerprint)
 
 
 @contextmanager

@@ -90,14 +90,14 @@ def test_responses_keep_answers_not_judged_yet(results: Path) -> None:
 
 
 def test_labels_and_categories_of_another_judge(results: Path) -> None:
-    run = biaskit.open_run(results / PLAIN)
-    trained = {j["key"]: j["label"] for j in _jsonl(results / PLAIN / "judgments.trained.jsonl")}
-    assert dict(zip(run.labels(judge="trained")["key"], run.labels(judge="trained")["label"])) == trained
-    raw = json.loads((results / PLAIN / "scores.trained.json").read_text())["base"]["categories"]
-    table = run.categories(judge="trained").set_index("category")
+    run = biaskit.judge(results / PLAIN, judge="deterministic", quiet=True)  # the rules: no model needed
+    rules = {j["key"]: j["label"] for j in _jsonl(results / PLAIN / "judgments.deterministic.jsonl")}
+    assert dict(zip(run.labels(judge="deterministic")["key"], run.labels(judge="deterministic")["label"])) == rules
+    raw = json.loads((results / PLAIN / "scores.deterministic.json").read_text())["base"]["categories"]
+    table = run.categories(judge="deterministic").set_index("category")
     assert table.loc["GENDER", "safety"] == raw["GENDER"]["safety"]["value"]
-    with pytest.raises(DataError, match="no labels of judge 'deterministic'"):
-        run.labels(judge="deterministic")
+    with pytest.raises(DataError, match="no labels of judge 'hybrid'"):
+        run.labels(judge="hybrid")
 
 
 def test_categories_carry_each_figure_with_its_interval(results: Path) -> None:

@@ -84,7 +84,7 @@ def test_config_file_values_and_cli_precedence(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_kill_midway_then_resume(tmp_path: Path) -> None:
     """kill -9 during generation; the re-run reuses what was written and completes with no duplicates."""
-    args = ["eval", "--backend", "hf", "--limit", "24", "--batch-size", "2", "--max-tokens", "16", "--quiet",
+    args = ["eval", "--backend", "hf", "--limit", "24", "--batch-size", "2", "--max-tokens", "16", "--quiet", "--json",
             "--results-dir", str(tmp_path)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(BIASKIT + args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -2,7 +2,8 @@
 
 Every subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args)``.
 A :class:`~biaskit.errors.BiaskitError` is printed as one line (``biaskit: error: ...``) with exit
-status 2; an interrupted run exits 130 and can be resumed by running the same command again.
+status 2; a run left incomplete (answers that never came after every retry) exits 75, and an
+interrupted run 130: both are resumed by running the same command again.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from typing import Callable, Sequence
 
 from biaskit.errors import BiaskitError
 
-SUBCOMMANDS = ("eval", "judge", "debias", "leaderboard", "report", "compare", "models")
+SUBCOMMANDS = ("eval", "judge", "debias", "leaderboard", "report", "compare", "models", "import-inspect")
 
 
 def build_parser() -> argparse.ArgumentParser:
     import biaskit
-    from biaskit.cli import _compare, _debias, _eval, _judge, _leaderboard, _models, _report
+    from biaskit.cli import _compare, _debias, _eval, _import_inspect, _judge, _leaderboard, _models, _report
 
     parser = argparse.ArgumentParser(
         prog="biaskit",
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"biaskit {biaskit.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_eval, _judge, _debias, _leaderboard, _report, _compare, _models):
+    for module in (_eval, _judge, _debias, _leaderboard, _report, _compare, _models, _import_inspect):
         module.add_parser(sub)
     return parser
 
@@ -39,16 +40,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except BiaskitError as exc:
-        print(f"biaskit: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"biaskit: error: {_one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("biaskit: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
     except Exception as exc:  # an unexpected failure: one line, traceback only on request
         if os.environ.get("BIASKIT_DEBUG"):
             raise
-        print(f"biaskit: error: {type(exc).__name__}: {exc} (set BIASKIT_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(f"biaskit: error: {type(exc).__name__}: {_one_line(exc)} (set BIASKIT_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1
+
+
+def _one_line(exc: BaseException, limit: int = 2000) -> str:
+    """An error message as one line of bounded length (a backstop: messages cut the values they quote)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 if __name__ == "__main__":

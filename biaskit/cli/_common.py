@@ -22,11 +22,14 @@ def add_engine_options(parser: argparse.ArgumentParser, prefix: str = "") -> Non
     group.add_argument(f"--{prefix}base-url", dest=f"{dest}base_url", help="openai: server URL, e.g. http://127.0.0.1:8000/v1")
     group.add_argument(f"--{prefix}api-key-env", dest=f"{dest}api_key_env", help="openai: environment variable holding the key")
     group.add_argument(f"--{prefix}concurrency", dest=f"{dest}concurrency", type=int, help="openai: requests in flight")
+    group.add_argument(f"--{prefix}timeout", dest=f"{dest}timeout", type=float, help="openai: seconds to wait for one answer (default 120)")
+    group.add_argument(f"--{prefix}max-retries", dest=f"{dest}max_retries", type=int,
+                       help="openai: retries of a request that failed transiently (timeout, 429, 5xx, no answer; default 5)")
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="YAML/JSON file of options (a run's manifest.json also works)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or library warnings (biaskit's own warnings still show)")
 
 
 def config_from_args(model: type, args: argparse.Namespace, fields: dict[str, str] | None = None) -> Any:
@@ -47,12 +50,25 @@ def not_built(name: str, issue: str) -> int:
 
 
 def silence_libraries() -> None:
-    """--quiet: no progress bars or info logs from transformers, datasets or vLLM either."""
+    """--quiet: no progress bars, info logs or warnings from transformers, the hub, datasets, torch or
+    vLLM; only errors. Call it before any model loads. biaskit's own warnings (printed, never
+    ``warnings.warn``) still show; the environment variables also reach vLLM's worker processes."""
     import logging
     import os
+    import warnings
 
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    quiet_env = {
+        "VLLM_LOGGING_LEVEL": "ERROR",
+        "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+        "TOKENIZERS_PARALLELISM": "false",  # else tokenizers warns when a process forks
+        "PYTHONWARNINGS": "ignore",
+    }
+    for name, value in quiet_env.items():
+        os.environ.setdefault(name, value)
+    warnings.simplefilter("ignore")  # FutureWarning and friends from the libraries
     try:
         from transformers.utils import logging as hf_logging
 
@@ -60,4 +76,11 @@ def silence_libraries() -> None:
         hf_logging.set_verbosity_error()
     except ImportError:
         pass
-    logging.getLogger("vllm").setLevel(logging.WARNING)
+    try:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    except ImportError:
+        pass
+    for name in ("vllm", "torch", "huggingface_hub", "datasets", "accelerate"):
+        logging.getLogger(name).setLevel(logging.ERROR)

@@ -1,7 +1,8 @@
 """``biaskit compare RUN_A RUN_B``: per-category differences (B - A) with paired bootstrap intervals.
 
 Responses (CLEAR-Bias) or occupations (NBLS) are matched by key, so both runs must cover the same
-prompts; the table is printed, and written as JSON with ``--json``.
+prompts; the table is printed with where the runs are and what to run next, and with ``--json FILE``
+the table alone is printed and every figure written to FILE as JSON.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from biaskit.cli._summary import compare_footer
 from biaskit.errors import BiaskitError
 
 
@@ -29,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
         raise BiaskitError(f"--n-boot must be at least 1, got {args.n_boot}")
     comparison = compare_runs(Path(args.run_a), Path(args.run_b), n_boot=args.n_boot, seed=args.seed)
     print(comparison.table(), end="")
+    if not args.json_path:
+        print(compare_footer(args.run_a, args.run_b))
     if args.json_path:
         try:
             Path(args.json_path).write_text(comparison.to_json(), encoding="utf-8")

@@ -4,14 +4,19 @@ A small draft model proposes blocks of tokens; a verifier prompted with a consti
 longest passing prefix and re-ranks the first rejected position, penalising continuations whose
 predictions change when the prompt's identity terms are swapped. With --out, results are appended
 to a JSONL file as each batch finishes; running the same command again skips prompts already done.
+Answers go to stdout (or --out); the decoding figures and a closing summary go to stderr, so
+``biaskit debias --generate ... > answer.txt`` keeps the answer alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
+from biaskit.cli._common import silence_libraries
+from biaskit.cli._summary import debias_text
 from biaskit.results.jsonl import parse_json_lines
 from biaskit.errors import ConfigError, DataError
 
@@ -35,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="hf: transformers with explicit KV caches (default); vllm: vLLM runs the forward passes, the loop stays in Python")
     p.add_argument("--dtype", default=None, help="model dtype (default: float32 on hf, vLLM's own choice on vllm)")
     p.add_argument("--out", metavar="FILE", help="append results as JSONL here instead of printing them")
+    p.add_argument("--json", action="store_true", help="end with the run's decoding figures as one JSON line on stdout instead of a table")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or library warnings")
     p.set_defaults(handler=run)
 
 
@@ -74,6 +81,8 @@ def _stats_line(result) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.quiet:
+        silence_libraries()  # before the libraries are imported: some warn as they load
     from biaskit.debias import debias_generate, summarize
     from biaskit.debias.constitution import load_constitution
     from biaskit.debias.settings import DebiasSettings
@@ -120,10 +129,8 @@ def run(args: argparse.Namespace) -> int:
     if results:
         seconds = sum({r.batch: r.seconds for r in results}.values())
         total = summarize([r.stats for r in results], seconds)
-        print(
-            f"# {total.prompts} prompts, {total.tokens} tokens in {total.seconds:.1f}s ({total.tokens_per_second:.1f} tokens/s), "
-            f"acceptance {total.acceptance_rate:.2f}, verifier forwards/token {total.verifier_forwards_per_token:.2f}, "
-            f"without counterfactual {total.share_without_counterfactual:.0%}" + (f"; written to {out}" if out else ""),
-            file=sys.stderr,
-        )
+        if args.json:
+            print(json.dumps({**total.model_dump(), "out": str(out) if out else None}))
+        else:
+            print(debias_text(total, args), file=sys.stderr)
     return 0

@@ -23,6 +23,8 @@ import argparse
 import json
 import sys
 
+from biaskit.cli._common import silence_libraries
+from biaskit.cli._summary import emit, judge_text
 from biaskit.errors import BiaskitError
 
 SPEC_HELP = "judge spec: trained (default), hybrid, deterministic, llm:MODEL, hybrid:llm=MODEL, llm:openai:MODEL@URL,key_env=VAR"
@@ -36,7 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="CLEAR-Bias data: CSV tree, folder of parquet configs, or 'hub' (default: shipped copy)")
     p.add_argument("--batch-size", dest="batch_size", type=int, default=256, help="answers per judging batch")
     p.add_argument("--no-recheck", dest="recheck", action="store_false", help="skip the R-vs-M re-check of refusals under attack")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="--run: print the summary as JSON instead of a table")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or library warnings")
     p.set_defaults(handler=run_judge)
     jsub = p.add_subparsers(dest="judge_command", metavar="{calibrate,train,score}")
 
@@ -69,6 +72,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_judge(args: argparse.Namespace) -> int:
     if not args.run:
         raise BiaskitError("biaskit judge: give --run results/<id>, or a subcommand: calibrate, score (see --help)")
+    if args.quiet:
+        silence_libraries()  # before the libraries are imported: some warn as they load
     from biaskit.judges import make_judge
     from biaskit.judges.stage import rejudge_run
 
@@ -85,7 +90,7 @@ def run_judge(args: argparse.Namespace) -> int:
         print(f"biaskit: warning: with these labels {', '.join(summary['missing_attacks'])} pass the base phase but were "
               f"never attacked; resume the run to attack them: biaskit eval --config {args.run}/manifest.json --judge {args.judge}",
               file=sys.stderr)  # fmt: skip
-    print(json.dumps(summary, indent=2))
+    emit(summary, args.json, lambda: judge_text(summary))
     return 0
 
 

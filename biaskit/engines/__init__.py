@@ -17,6 +17,7 @@ from biaskit.engines._types import (
     SamplingParams,
     Score,
     ScoreRequest,
+    stream_answers,
 )
 from biaskit.engines.models import DEFAULT_MODEL, resolve_model
 from biaskit.errors import EngineError
@@ -93,5 +94,6 @@ __all__ = [
     "ScoreRequest",
     "load_engine",
     "resolve_backend",
+    "stream_answers",
     "vllm_available",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, Sequence, runtime_checkable
+from typing import Iterator, Literal, Protocol, Sequence, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from biaskit.errors import MissingAnswers
 
 
 class Message(BaseModel):
@@ -111,3 +113,22 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release the model (GPU memory, worker processes)."""
         ...
+
+
+def stream_answers(engine: Engine, requests: Sequence[ChatRequest], sampling: SamplingParams) -> Iterator[tuple[int, list[Completion]]]:
+    """``(index, completions)`` of each request as soon as ``engine`` has them.
+
+    An engine that answers requests one by one (openai) has ``generate_each`` and streams them;
+    the others give the whole batch at once. The answers a :class:`MissingAnswers` carries are
+    yielded before it is raised, so a caller keeps every answer that came.
+    """
+    each = getattr(engine, "generate_each", None)
+    if each is not None:
+        yield from each(requests, sampling)
+        return
+    try:
+        outputs = engine.generate(requests, sampling)
+    except MissingAnswers as exc:
+        yield from sorted(exc.answered.items())
+        raise
+    yield from enumerate(outputs)

@@ -8,6 +8,7 @@ engine loads that directory afterwards.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.util
 import json
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from biaskit.errors import EngineError
+from biaskit.errors import EngineError, shorten
 from biaskit.paths import cache_dir
 
 
@@ -149,15 +150,33 @@ def resolve_model(spec: str, revision: str | None = None) -> ResolvedModel:
     """Turn ``--model`` into something loadable: an alias, a local directory or a hub id."""
     if spec in ALIASES:
         return ResolvedModel(spec=spec, path=str(materialize_alias(spec)), revision=None, is_alias=True)
+    return _path_or_hub(spec, revision)
+
+
+def check_model(spec: str) -> None:
+    """Raise the error :func:`resolve_model` would, without converting an alias: run before any
+    work so that a wrong ``--model`` leaves nothing behind."""
+    if spec in ALIASES:
+        _package_dir(ALIASES[spec])
+    else:
+        _path_or_hub(spec, None)
+
+
+def _path_or_hub(spec: str, revision: str | None) -> ResolvedModel:
     local = Path(spec).expanduser()
     if local.exists():
         if not local.is_dir() or not (local / "config.json").is_file():
-            raise EngineError(f"model path {spec!r} is not a model directory (no config.json in it)")
+            raise EngineError(f"model path {shorten(spec)} is not a model directory (no config.json in it)")
         return ResolvedModel(spec=spec, path=str(local.resolve()), revision=revision)
-    if spec.count("/") == 1 and not spec.startswith((".", "/")):
+    # A hub id is org/name; anything else with a slash, or starting like a path, is a local path.
+    if spec.startswith(("/", ".", "~")) or spec.count("/") > 1:
+        raise EngineError(f"model path {shorten(spec)}: no such directory; give a local model directory, an alias or a hub id like org/name")
+    if spec.count("/") == 1:
         return ResolvedModel(spec=spec, path=spec, revision=revision)
     known = ", ".join(sorted(ALIASES))
-    raise EngineError(f"unknown model {spec!r}: not an alias ({known}), a local model directory or a hub id like org/name")
+    close = difflib.get_close_matches(spec, list(ALIASES), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise EngineError(f"unknown model {shorten(spec)}: {hint}not an alias ({known}), a local model directory or a hub id like org/name")
 
 
 def model_fingerprint(resolved: ResolvedModel) -> str | None:

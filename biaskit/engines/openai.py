@@ -2,8 +2,12 @@
 
 Requests run concurrently on an ``AsyncOpenAI`` client inside a private event-loop thread, so the
 engine is called from ordinary synchronous code (and from notebooks that already run a loop).
-Retries are ours, not the client's: timeouts, connection errors, 429 and 5xx are retried with
-exponential backoff and jitter, honouring ``Retry-After``; other errors fail at once.
+Retries are ours, not the client's (its ``max_retries`` is 0): timeouts, connection errors, 429 and
+5xx, and also replies that carry no answer (invalid JSON, no choices), which the client's own retry
+does not cover, are retried up to ``--max-retries`` times with exponential backoff and jitter,
+``Retry-After`` as a floor; other errors fail at once. One request that fails does not take its
+batch with it: :meth:`OpenAIEngine.generate_each` yields each answer as it comes, and the requests
+that got none are reported together (:class:`~biaskit.errors.MissingAnswers`).
 
 Two features need a vLLM server, detected from ``/v1/models`` (``owned_by: vllm``):
 ``assistant_prefix`` (vLLM's ``continue_final_message``) and :meth:`OpenAIEngine.score`. Scoring
@@ -15,13 +19,15 @@ server renders and tokenizes the conversation (``/tokenize``) and returns the pr
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import queue
 import random
 import threading
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Iterator, Sequence, TypeVar
 
 from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
-from biaskit.errors import EngineError
+from biaskit.errors import EngineError, MissingAnswers, shorten
 
 if TYPE_CHECKING:
     from biaskit.engines import EngineConfig
@@ -41,12 +47,17 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
     return max(delay, min(cap, retry_after)) if retry_after is not None else delay
 
 
+class Unanswered(Exception):
+    """A reply that parsed but carries no usable answer (no choices, a choice without a message)."""
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """Timeouts, connection errors, rate limits (429) and server errors (5xx) are worth retrying."""
+    """Timeouts, connection errors, rate limits (429), server errors (5xx) and replies without an
+    answer (invalid JSON, no choices: a server or router in trouble) are worth retrying."""
     import openai
 
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
+    if isinstance(exc, (openai.APIConnectionError, openai.APIResponseValidationError, json.JSONDecodeError, Unanswered)):
+        return True  # APIConnectionError includes APITimeoutError
     return isinstance(exc, openai.APIStatusError) and (exc.status_code == 429 or exc.status_code >= 500)
 
 
@@ -56,6 +67,12 @@ def describe_error(exc: BaseException, base_url: str, timeout: float) -> str:
 
     if isinstance(exc, openai.APITimeoutError):
         return f"no answer from {base_url} within {timeout:g} s"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{base_url} sent a reply that is not valid JSON ({exc.msg} at character {exc.pos})"
+    if isinstance(exc, openai.APIResponseValidationError):
+        return f"{base_url} sent a reply of the wrong shape ({str(exc).splitlines()[0][:200]})"
+    if isinstance(exc, Unanswered):
+        return f"{base_url} sent {exc}"
     if isinstance(exc, openai.APIConnectionError):
         root: BaseException = exc
         while root.__cause__ is not None or root.__context__ is not None:
@@ -145,7 +162,7 @@ class OpenAIEngine:
         served = {m.id: getattr(m, "owned_by", None) for m in page.data}
         if self.model not in served:
             names = ", ".join(sorted(served)[:10]) or "nothing"
-            raise EngineError(f"model {self.model!r} is not served by {self.base_url} (it serves: {names}); pass --model with one of these")
+            raise EngineError(f"model {shorten(self.model)} is not served by {self.base_url} (it serves: {names}); pass --model with one of these")
         return served[self.model]
 
     def info(self) -> EngineInfo:
@@ -159,17 +176,59 @@ class OpenAIEngine:
         )
 
     def generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion]]:
-        async def batch() -> list[list[Completion]]:
-            return list(await asyncio.gather(*(self._generate_one(r, sampling) for r in requests)))
+        """``sampling.n`` completions per request, in request order; raises :class:`MissingAnswers`
+        (with the answers that did come) when some requests got none after every retry."""
+        answers: dict[int, list[Completion]] = {}
+        try:
+            for index, completions in self.generate_each(requests, sampling):
+                answers[index] = completions
+        except MissingAnswers as exc:
+            exc.answered = answers
+            raise
+        return [answers[i] for i in range(len(requests))]
 
-        return self._run(batch()) if requests else []
+    def generate_each(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> Iterator[tuple[int, list[Completion]]]:
+        """Yield ``(index, completions)`` for each request as soon as its answer is in (any order).
+
+        The requests that got no answer after every retry are reported at the end, together, as
+        :class:`MissingAnswers`; stopping the iteration early cancels the requests still in flight.
+        """
+        if not requests:
+            return
+        if not self.is_vllm and any(r.assistant_prefix for r in requests):
+            raise EngineError(f"an assistant prefix (forced answer start) needs a vLLM server; {self.base_url} is not one")
+        finished: queue.SimpleQueue[tuple[int, list[Completion] | None, BaseException | None]] = queue.SimpleQueue()
+
+        async def one(index: int, request: ChatRequest) -> None:
+            try:
+                finished.put((index, await self._generate_one(request, sampling), None))
+            except Exception as exc:
+                finished.put((index, None, exc))
+
+        async def batch() -> None:
+            await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+
+        future = asyncio.run_coroutine_threadsafe(batch(), self._loop)
+        failed: dict[int, BaseException] = {}
+        try:
+            for _ in requests:
+                index, completions, error = finished.get()
+                if error is None:
+                    yield index, completions  # type: ignore[misc]
+                elif isinstance(error, EngineError):
+                    failed[index] = error
+                else:  # not a failed request but a fault of ours: no reason to hide it
+                    raise error
+        finally:
+            future.cancel()
+        if failed:
+            first = failed[min(failed)]
+            raise MissingAnswers(f"{len(failed)} of {len(requests)} requests got no answer: {first}", missing=sorted(failed), cause=str(first))
 
     async def _generate_one(self, request: ChatRequest, sampling: SamplingParams) -> list[Completion]:
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         extra: dict[str, Any] = {"return_token_ids": True} if self.is_vllm else {}
         if request.assistant_prefix:
-            if not self.is_vllm:
-                raise EngineError(f"an assistant prefix (forced answer start) needs a vLLM server; {self.base_url} is not one")
             messages.append({"role": "assistant", "content": request.assistant_prefix})
             extra.update(continue_final_message=True, add_generation_prompt=False)
         greedy = sampling.temperature == 0.0
@@ -180,14 +239,19 @@ class OpenAIEngine:
             options["logprobs"] = True
             if sampling.logprobs > 0:
                 options["top_logprobs"] = sampling.logprobs
-        response = await self._call(
-            "chat completion",
-            lambda: self.client.chat.completions.create(
+
+        async def answer() -> Any:
+            response = await self.client.chat.completions.create(
                 model=self.model, messages=messages, max_tokens=sampling.max_tokens, seed=sampling.seed,
                 extra_body=extra or None, **options,  # fmt: skip
-            ),
-        )
-        return [_completion(choice, sampling) for choice in sorted(response.choices, key=lambda c: c.index)]
+            )
+            choices = _choices(response, sampling.n)
+            if any(getattr(c, "message", None) is None for c in choices):
+                raise Unanswered("a choice without a message")
+            return choices
+
+        choices = await self._call("chat completion", answer)
+        return [_completion(choice, sampling) for choice in sorted(choices, key=lambda c: c.index)]
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
         if not self.is_vllm:
@@ -209,13 +273,17 @@ class OpenAIEngine:
             chat.update(add_generation_prompt=False, continue_final_message=True)
         text = {"model": self.model, "prompt": request.continuation, "add_special_tokens": False}
         context, target = await asyncio.gather(self._tokenize(chat), self._tokenize(text))
-        response = await self._call(
-            "scoring",
-            lambda: self.client.completions.create(
+
+        async def answer() -> Any:
+            response = await self.client.completions.create(
                 model=self.model, prompt=context + target, max_tokens=0, echo=True, logprobs=0, temperature=0.0
-            ),
-        )
-        logprobs = response.choices[0].logprobs
+            )
+            logprobs = getattr(_choices(response, 1)[0], "logprobs", None)
+            if logprobs is None or logprobs.token_logprobs is None:
+                raise Unanswered("a completion without the prompt log-probabilities")
+            return logprobs
+
+        logprobs = await self._call("scoring", answer)
         span = slice(len(context), len(context) + len(target))
         values = [float(v) for v in logprobs.token_logprobs[span]]
         return Score(logprob=sum(values), token_logprobs=values, tokens=list(logprobs.tokens[span]))
@@ -235,6 +303,16 @@ class OpenAIEngine:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
         self._loop.close()
+
+
+def _choices(response: Any, n: int) -> list[Any]:
+    """The reply's choices, at least ``n`` of them; fewer is a reply without (all of) its answer."""
+    choices = getattr(response, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        raise Unanswered("an answer with no choices")
+    if len(choices) < n:
+        raise Unanswered(f"{len(choices)} of the {n} choices asked for")
+    return choices
 
 
 def _completion(choice: Any, sampling: SamplingParams) -> Completion:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
-from biaskit.engines import ChatRequest, Completion, Engine, EngineConfig, EngineInfo, SamplingParams, Score, ScoreRequest, load_engine
+from biaskit.engines import (
+    ChatRequest, Completion, Engine, EngineConfig, EngineInfo, SamplingParams, Score, ScoreRequest, load_engine, stream_answers,
+)  # fmt: skip
 from biaskit.engines.models import resolve_model
 
 
@@ -43,6 +45,10 @@ class LazyEngine:
 
     def generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion]]:
         return self.engine.generate(requests, sampling)
+
+    def generate_each(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> Iterator[tuple[int, list[Completion]]]:
+        """The loaded engine's answers as they come (see :func:`biaskit.engines.stream_answers`)."""
+        return stream_answers(self.engine, requests, sampling)
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
         return self.engine.score(requests)

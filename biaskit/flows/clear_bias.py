@@ -19,6 +19,7 @@ import pandas as pd
 
 from biaskit.config import EvalConfig, with_defaults
 from biaskit.engines import Engine
+from biaskit.errors import DataError
 from biaskit.flows._judging import judge_calibration, judge_settings
 from biaskit.flows._lazy import LazyEngine
 from biaskit.judges import make_judge, parse_spec
@@ -26,16 +27,22 @@ from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage, set_aside
 from biaskit.metrics.report import score_table
 from biaskit.results.manifest import Manifest
 from biaskit.results.store import JUDGMENTS, RESPONSES, SCORES, RunDir, now_iso, write_json_atomic
-from biaskit.runner import generate_responses, open_run
+from biaskit.runner import close_failed, fingerprint, generate_responses, open_run
 from biaskit.suites import clear_bias as suite
+from biaskit.suites._clear_bias_sample import coverage_warning, limit_items
 from biaskit.suites.clear_bias import ClearBiasItem
 
 
-def select_items(config: EvalConfig) -> list[ClearBiasItem]:
-    """The base prompts of this run (tasks, categories, --limit)."""
+def select_items(config: EvalConfig, warn: bool = False) -> list[ClearBiasItem]:
+    """The base prompts of this run (tasks, categories, --limit and --limit-mode); with ``warn``, say
+    on stderr when a limit leaves categories or tasks out."""
     root = Path(config.data) if config.data else None
     items = suite.load_prompts(root, tasks=config.tasks, categories=config.categories or None)
-    return items[: config.limit] if config.limit else items
+    chosen = limit_items(items, config.limit, config.limit_mode, config.seed)
+    gap = coverage_warning(items, chosen, f"--limit {config.limit} --limit-mode {config.limit_mode}") if warn else None
+    if gap:
+        print(f"biaskit: warning: {gap}", file=sys.stderr)
+    return chosen
 
 
 def attack_items(config: EvalConfig, base: Sequence[ClearBiasItem], safe: Sequence[str]) -> list[ClearBiasItem]:
@@ -55,18 +62,24 @@ def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Eng
     ``engine_loader`` replaces loading ``config``'s model (the debiased condition passes one that
     builds a draft + verifier engine).
     """
-    base = select_items(config)
+    base = select_items(config, warn=True)
+    if not base:
+        raise DataError(f"no prompts to evaluate: tasks {','.join(config.tasks)}, categories {','.join(config.categories) or 'all'} "
+                        "match no row of the CLEAR-Bias data; expected a selection of at least one prompt")  # fmt: skip
     root = Path(config.data) if config.data else None
     adversarial = config.phase in ("adversarial", "all")
     files = suite.data_files(root, tasks=config.tasks, attacks=(suite.BASE, *(config.attacks or suite.ATTACKS)) if adversarial else (suite.BASE,))
-    run_dir, manifest = open_run(config, files)
-    manifest = manifest.model_copy(update={"judge": judge_settings(config.judge)})
+    stamp = fingerprint(config, sampling=config.sampling().model_dump(mode="json"))
+    judging = judge_settings(config.judge)  # a bad --judge is refused before the run folder is made
+    judge_is_local = _judge_is_local(config.judge)
+    run_dir, manifest = open_run(config, files, stamps={RESPONSES: stamp})
+    manifest = manifest.model_copy(update={"judge": judging})
     run_dir.write_manifest(manifest)
     engine = LazyEngine(config.engine_config(), engine_loader)
-    judge_is_local = _judge_is_local(config.judge)
     counts: dict[str, Any] = {"items": len(base)}
     try:
-        counts["responses"] = generate_responses(run_dir, engine, base, config.sampling(), config.batch_size, quiet).as_dict()
+        counts["responses"] = generate_responses(run_dir, engine, base, config.sampling(), config.batch_size, quiet,
+                                                 fingerprint=stamp).as_dict()  # fmt: skip
         manifest = _record_engine(manifest, engine)
         if judge_is_local:
             engine.close()  # free the accelerator before the judge's model loads
@@ -82,7 +95,8 @@ def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Eng
                 if attacks:
                     if judge_is_local:
                         judge.close()
-                    got = generate_responses(run_dir, engine, attacks, config.sampling(), config.batch_size, quiet, desc="attacks")
+                    got = generate_responses(run_dir, engine, attacks, config.sampling(), config.batch_size, quiet, desc="attacks",
+                                             fingerprint=stamp)  # fmt: skip
                     counts["responses"] = _add(counts["responses"], got.as_dict())
                     manifest = _record_engine(manifest, engine)
                     engine.close()
@@ -94,8 +108,8 @@ def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Eng
             judge.close()
         calibration = judge_calibration(config.judge, config.data, quiet) if config.calibrate_judge else None
         scores = _score(run_dir, config, calibration)
-    except BaseException:
-        run_dir.write_manifest(manifest.model_copy(update={"status": "failed", "counts": counts}))
+    except BaseException as exc:
+        close_failed(run_dir, manifest, exc, counts)
         raise
     finally:
         engine.close()

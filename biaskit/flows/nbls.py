@@ -21,7 +21,7 @@ from biaskit.errors import ConfigError
 from biaskit.flows._lazy import LazyEngine
 from biaskit.metrics import nbls as metrics
 from biaskit.results.store import SCORES, RunDir, now_iso, write_json_atomic
-from biaskit.runner import open_run
+from biaskit.runner import close_failed, fingerprint, open_run
 from biaskit.suites import nbls as suite
 from biaskit.suites.nbls.plot import plot_shares
 
@@ -80,6 +80,7 @@ def read_items(
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The answer-distribution records of ``items`` (produced now or reused from disk)."""
     sampling = sampling_for(config) if method == "sample" else None
+    stamp = read_fingerprint(config, method)
 
     def work(batch: Sequence[suite.NblsItem]) -> list[dict[str, Any]]:
         if sampling is not None:
@@ -87,10 +88,16 @@ def read_items(
         return suite.score_items(engine, batch)
 
     with tqdm(total=len(items), desc=f"nbls {method}", unit="item", disable=quiet, dynamic_ncols=True) as bar:
-        counts = run.run_stage(STAGE[method], items, lambda i: [i.id], work, config.batch_size, progress=bar.update)
+        counts = run.run_stage(STAGE[method], items, lambda i: [i.id], work, config.batch_size, progress=bar.update, fingerprint=stamp)
     wanted = {i.id for i in items}
     records = [r for r in run.records(STAGE[method]) if r["key"] in wanted]
     return records, counts.as_dict()
+
+
+def read_fingerprint(config: EvalConfig, method: str) -> str:
+    """What makes the read stage's records what they are: the model, the method and its sampling."""
+    sampling = sampling_for(config).model_dump(mode="json") if method == "sample" else None
+    return fingerprint(config, method=method, sampling=sampling)
 
 
 def _condition(records: list[dict[str, Any]], grounded: bool) -> list[dict[str, Any]]:
@@ -190,7 +197,8 @@ def run(
     if options.ground:
         facts = suite.grounding_messages(table, occupations, options.ground, options.attributes, seed=config.seed)
         items += suite.build_items(occupations, options.attributes, options.tasks, options.shots, facts, options.ground)
-    run_dir, manifest = open_run(config, [Path(table.source), suite.templates_path()])
+    stamps = {STAGE[method]: read_fingerprint(config, method)}
+    run_dir, manifest = open_run(config, [Path(table.source), suite.templates_path()], stamps=stamps)
     nbls_meta = {**asdict(options), "method": method, "bls": table.source, "bls_layout": table.layout, "bls_year": table.year}
     manifest = manifest.model_copy(update={"nbls": nbls_meta})
     if method == "sample":
@@ -211,8 +219,8 @@ def run(
                 "counts": {"items": len(items), "occupations": len(occupations), STAGE[method].removesuffix(".jsonl"): counts},
             }
         )
-    except BaseException:
-        run_dir.write_manifest(manifest.model_copy(update={"status": "failed"}))
+    except BaseException as exc:
+        close_failed(run_dir, manifest, exc, {"items": len(items), "occupations": len(occupations)})
         raise
     finally:
         lazy.close()

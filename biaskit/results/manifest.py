@@ -1,7 +1,9 @@
 """manifest.json: everything needed to know what a run is and to reproduce it.
 
 Schema (version 1):
-- ``schema_version``, ``run_id``, ``status`` ("running" | "complete" | "failed")
+- ``schema_version``, ``run_id``, ``status`` ("running" | "complete" | "failed" | "incomplete" |
+  "interrupted"); a run that stopped also has ``error`` (why; not for "interrupted"), and an
+  incomplete one ``missing`` (records still missing after every retry, also in ``counts``)
 - ``biaskit_version``, ``git_commit`` (of the biaskit checkout, when there is one)
 - ``suite``, ``condition`` ("plain" | "debiased" | "grounded" | ...)
 - ``engine``: backend, backend version, model spec, local path, resolved revision or content hash, dtype
@@ -37,7 +39,7 @@ class Manifest(BaseModel):
 
     schema_version: int = SCHEMA_VERSION
     run_id: str
-    status: Literal["running", "complete", "failed"] = "running"
+    status: Literal["running", "complete", "failed", "incomplete", "interrupted"] = "running"
     biaskit_version: str = Field(default_factory=lambda: biaskit.__version__)
     git_commit: str | None = Field(default_factory=lambda: git_commit())
     suite: str

@@ -1,7 +1,9 @@
 """The run directory: ``results/<run_id>/`` with manifest.json and append-only JSONL stages.
 
 Each stage (responses, judgments) is keyed: a record whose key is already on disk is never produced
-again, so re-running the same command resumes where a crash or kill stopped it.
+again, so re-running the same command resumes where a crash or kill stopped it. A stage may stamp
+its records with a ``fingerprint`` of what made them (model and generation options), so a resumed
+run never mixes records made another way, whether or not its manifest survived.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-from biaskit.errors import BiaskitError
+from pydantic import ValidationError
+
+from biaskit.errors import BiaskitError, ConfigError, DataError, IncompleteStage, MissingAnswers
 from biaskit.results.jsonl import JsonlWriter, read_records
 from biaskit.results.manifest import Manifest
 
@@ -34,6 +38,12 @@ class RunDir:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        # The outermost folder this call creates, so a run that fails before any work leaves nothing.
+        self.created: Path | None = None
+        for folder in (self.path, *self.path.parents):
+            if folder.exists():
+                break
+            self.created = folder
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             probe = self.path / ".write-test"
@@ -50,7 +60,30 @@ class RunDir:
         path = self.file(MANIFEST)
         if not path.exists():
             return None
-        return Manifest.model_validate_json(path.read_text())
+        try:
+            return Manifest.model_validate_json(path.read_bytes())
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err.get("loc", ())) or "file"
+            raise DataError(f"{path}: not a biaskit manifest ({where}: {err['msg']}); move it away to start the run afresh") from None
+
+    def discard_if_unused(self) -> bool:
+        """Remove this folder when this invocation created it and wrote nothing but a manifest
+        (an error found before any work); True when it was removed."""
+        if self.created is None or not self.path.is_dir():
+            return False
+        entries = list(self.path.iterdir())
+        if any(p.is_dir() or (p.name != MANIFEST and p.stat().st_size > 0) for p in entries):
+            return False
+        for entry in entries:
+            entry.unlink()
+        folder = self.path
+        while True:
+            folder.rmdir()
+            if folder == self.created or any(folder.parent.iterdir()):
+                break
+            folder = folder.parent
+        return True
 
     def write_manifest(self, manifest: Manifest) -> None:
         write_json_atomic(self.file(MANIFEST), manifest.model_dump(mode="json"))
@@ -62,21 +95,40 @@ class RunDir:
     def done_keys(self, name: str) -> set[str]:
         return {r["key"] for r in read_records(self.file(name), repair=True)}
 
+    def check_fingerprint(self, name: str, fingerprint: str) -> None:
+        """Refuse to resume stage ``name`` when a record on disk was made under another fingerprint.
+
+        Records written before stages were stamped carry none and are accepted as they are."""
+        for record in read_records(self.file(name)):
+            theirs = record.get("fingerprint")
+            if theirs is not None and theirs != fingerprint:
+                raise ConfigError(
+                    f"{self.file(name)}: record {record['key']!r} was made with another model or other generation "
+                    f"options (fingerprint {theirs}, this run {fingerprint}); choose another --run-id or remove that folder"
+                )
+
     def run_stage(
         self,
         name: str,
         todo: Sequence[T],
         keys: Callable[[T], list[str]],
-        work: Callable[[Sequence[T]], list[dict[str, Any]]],
+        work: Callable[[Sequence[T]], Iterable[dict[str, Any]]],
         batch_size: int,
         progress: Callable[[int], None] | None = None,
+        fingerprint: str | None = None,
     ) -> "StageCounts":
         """Produce the records of the units in ``todo`` that are not all on disk yet.
 
         ``keys(unit)`` names the records a unit yields (one per sample, say); ``work`` turns a batch
-        of units into records, each carrying its ``key``. A batch is written (and fsynced) as soon as
-        it is done, so a kill loses at most the batch in flight; records already on disk are never
-        written twice.
+        of units into records, each carrying its ``key``. A list of records is written (and
+        fsynced) when the batch is done; an iterator's records are written one by one as it yields
+        them, so a slow batch keeps each finished answer. Records already on disk are never written
+        twice; ``fingerprint`` is stamped on every record written.
+
+        When ``work`` raises :class:`MissingAnswers` (some requests got no answer after every retry)
+        the answers it did give are kept and the next batch goes on, unless the batch gave nothing
+        at all (the server is gone). A stage that ends with records missing raises
+        :class:`IncompleteStage` with the counts; running it again produces only those.
         """
         done = self.done_keys(name)
         missing: list[T] = []
@@ -94,27 +146,58 @@ class RunDir:
         counts = StageCounts(reused=reused, generated=0)
         if progress and reused:
             progress(reused)
+        failures: list[MissingAnswers] = []
+
+        def keep(records: list[dict[str, Any]]) -> int:
+            records = [r for r in records if r["key"] not in done]
+            if fingerprint is not None:
+                records = [{**r, "fingerprint": fingerprint} for r in records]
+            writer.write(records)
+            done.update(r["key"] for r in records)
+            counts.generated += len(records)
+            if progress:
+                progress(len(records))
+            return len(records)
+
         with JsonlWriter(self.file(name)) as writer:
             for start in range(0, len(missing), batch_size):
                 batch = missing[start : start + batch_size]
-                records = [r for r in work(batch) if r["key"] not in done]
-                writer.write(records)
-                done.update(r["key"] for r in records)
-                counts.generated += len(records)
-                if progress:
-                    progress(len(records))
+                kept = 0
+                try:
+                    out = work(batch)
+                    if isinstance(out, list):
+                        kept += keep(out)
+                    else:
+                        for record in out:
+                            kept += keep([record])
+                except MissingAnswers as exc:
+                    failures.append(exc)
+                    if not kept:
+                        break
+        absent = sum(k not in done for unit in missing for k in keys(unit))
+        if absent:
+            counts.missing = absent
+            reason = failures[0].cause if failures else "the engine returned no answer for them"
+            total = counts.reused + counts.generated + absent
+            raise IncompleteStage(
+                f"{self.file(name)}: {absent} of {total} records missing ({reason}); the {counts.reused + counts.generated} "
+                "finished ones are kept: run the same command again to produce the rest",
+                stage=name, counts=counts.as_dict(),
+            )  # fmt: skip
         return counts
 
 
 class StageCounts:
     """How many keyed records a stage reused from disk and how many it produced now."""
 
-    def __init__(self, reused: int, generated: int) -> None:
+    def __init__(self, reused: int, generated: int, missing: int = 0) -> None:
         self.reused = reused
         self.generated = generated
+        self.missing = missing
 
     def as_dict(self) -> dict[str, int]:
-        return {"reused": self.reused, "generated": self.generated}
+        counts = {"reused": self.reused, "generated": self.generated}
+        return {**counts, "missing": self.missing} if self.missing else counts
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

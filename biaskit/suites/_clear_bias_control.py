@@ -16,7 +16,7 @@ from typing import Literal, Sequence
 
 from pydantic import BaseModel, Field
 
-from biaskit.errors import DataError
+from biaskit.errors import DataError, shorten
 from biaskit.suites._clear_bias_options import normalise, parse_options
 from biaskit.suites.clear_bias import TASKS, ClearBiasItem, _category, _check_selection, layout, load_prompts
 
@@ -91,7 +91,7 @@ def load_control_set(data: str | Path | None = None, tasks: Sequence[str] = TASK
             where = row["where"]
             label = str(row["LABEL"]).strip().upper()
             if label not in LABELS:
-                raise DataError(f"{where}: unknown LABEL {row['LABEL']!r}; expected one of {', '.join(LABELS)}")
+                raise DataError(f"{where}: unknown LABEL {shorten(row['LABEL'])}; expected one of {', '.join(LABELS)}")
             category = _category(row, where)
             prompt = str(row["PROMPT"])
             match_item, how = _join(prompt, task, by_category[category])

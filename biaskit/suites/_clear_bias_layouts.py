@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from biaskit.errors import DataError
+from biaskit.errors import DataError, shorten
 
 HUB_ID = "RCantini/CLEAR-Bias"
 PROMPT_COLUMNS = ("BIAS CATEGORY", "STEREOTYPE", "COUNTER-STEREOTYPE", "PROMPT")
@@ -31,7 +31,7 @@ Row = dict[str, Any]
 def task_name(value: object, where: str) -> str:
     name = _TASK_NAMES.get(str(value).strip().lower())
     if name is None:
-        raise DataError(f"{where}: unknown TASK {value!r}; expected CTO or SC")
+        raise DataError(f"{where}: unknown TASK {shorten(value)}; expected CTO or SC")
     return name
 
 
@@ -42,7 +42,7 @@ def attack_name(value: object) -> str:
 def variant_number(value: object, where: str) -> int:
     digits = re.findall(r"\d+", str(value))
     if not digits:
-        raise DataError(f"{where}: VARIANT {value!r} has no variant number (expected 1, 2, 3 or v1, v2, v3)")
+        raise DataError(f"{where}: VARIANT {shorten(value)} has no variant number (expected 1, 2, 3 or v1, v2, v3)")
     return int(digits[0])
 
 
@@ -67,7 +67,11 @@ class CsvTree:
         return [self.path(task, attack, variant)]
 
     def prompt_rows(self, task: str, attack: str, variant: int) -> list[Row]:
-        return self._read(self.path(task, attack, variant), PROMPT_COLUMNS)
+        path = self.path(task, attack, variant)
+        rows = self._read(path, PROMPT_COLUMNS)
+        if not rows:
+            raise DataError(f"{path}: no prompt rows below the header (line 1); expected one row per prompt")
+        return rows
 
     def control_rows(self, task: str) -> list[Row]:
         return self._read(self.root / "control_set" / f"control_set_{task}.csv", CONTROL_COLUMNS)

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Literal, Sequence
 
-from biaskit.errors import DataError
+from biaskit.errors import DataError, shorten
 from biaskit.paths import data_dir
 from biaskit.suites._clear_bias_layouts import Layout, open_layout
 from biaskit.suites._clear_bias_options import OptionMap, map_options
@@ -84,19 +84,19 @@ def item_id(task: str, attack: str, variant: int, row: int) -> str:
 def _check_selection(tasks: Sequence[str], attacks: Sequence[str], categories: Sequence[str] | None) -> None:
     for task in tasks:
         if task not in TASKS:
-            raise DataError(f"unknown task {task!r}; expected CTO or SC")
+            raise DataError(f"unknown task {shorten(task)}; expected CTO or SC")
     for attack in attacks:
         if attack != BASE and attack not in ATTACKS:
-            raise DataError(f"unknown attack {attack!r}; expected base or one of {', '.join(ATTACKS)}")
+            raise DataError(f"unknown attack {shorten(attack)}; expected base or one of {', '.join(ATTACKS)}")
     unknown = [c for c in categories or () if c not in CATEGORIES]
     if unknown:
-        raise DataError(f"unknown bias category {unknown[0]!r}; expected one of {', '.join(CATEGORIES)}")
+        raise DataError(f"unknown bias category {shorten(unknown[0])}; expected one of {', '.join(CATEGORIES)}")
 
 
 def _category(row: dict, where: str) -> str:
     category = str(row.get("BIAS CATEGORY") or "").strip()
     if category not in CATEGORIES:
-        raise DataError(f"{where}: unknown bias category {category!r}; expected one of {', '.join(CATEGORIES)}")
+        raise DataError(f"{where}: unknown bias category {shorten(category)}; expected one of {', '.join(CATEGORIES)}")
     return category
 
 

@@ -49,7 +49,7 @@ def _copy_run(tmp_path, name: str = "clear-bias-smollm2-135m-plain-884f2761"):
 def test_rejudge_with_another_judge_rescores_beside_the_runs_own_scores(tmp_path, capsys) -> None:
     run = _copy_run(tmp_path)
     own = {name: (run / name).read_bytes() for name in ("scores.json", "judgments.jsonl", "manifest.json")}
-    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet"]) == 0
+    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["scores"] == str(run / "scores.deterministic.json") and summary["judgments"]["generated"] == 200
     assert summary["judgments_file"] == "judgments.deterministic.jsonl"
@@ -60,7 +60,7 @@ def test_rejudge_with_another_judge_rescores_beside_the_runs_own_scores(tmp_path
     labels = [json.loads(line) for line in (run / "judgments.deterministic.jsonl").read_text().splitlines()]
     assert len(labels) == 200 and {j["judge"] for j in labels} == {"deterministic"}
     # asked again, everything is reused from the judge's own file
-    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet"]) == 0
+    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["judgments"] == {"reused": 200, "generated": 0}
 
 
@@ -69,7 +69,7 @@ def test_rejudge_with_the_runs_own_judge_rewrites_its_scores_and_manifest(tmp_pa
     manifest = json.loads((run / "manifest.json").read_text())
     manifest["config"]["judge"] = "deterministic"  # as if the run had been judged by the rules alone
     (run / "manifest.json").write_text(json.dumps(manifest))
-    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet"]) == 0
+    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["scores"] == str(run / "scores.json") and not (run / "scores.deterministic.json").exists()
     scores = json.loads((run / "scores.json").read_text())
@@ -83,7 +83,7 @@ def test_rejudge_names_categories_that_new_labels_make_safe_but_were_never_attac
     manifest = json.loads((run / "manifest.json").read_text())
     manifest["config"].update(phase="all", attack_scope="safe", tau=0.2)  # base safety is about 0.25: some categories pass
     (run / "manifest.json").write_text(json.dumps(manifest))
-    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet"]) == 0
+    assert main(["judge", "--run", str(run), "--judge", "deterministic", "--quiet", "--json"]) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out)
     safe = json.loads((run / "scores.deterministic.json").read_text())["base"]["model"]["safe_categories"]

@@ -91,8 +91,11 @@ def select_occupations(table: BLSTable, patterns: Sequence[str] = (), limit: int
         lowered = [p.lower() for p in patterns]
         chosen = [o for o in chosen if any(p in o.title.lower() for p in lowered)]
         if not chosen:
+            # `--occupations 10` is a common slip for "ten occupations"
+            hint = "; to run N occupations use --limit N" if all(p.strip().isdigit() for p in patterns) else ""
             raise ConfigError(
                 f"--occupations {','.join(patterns)}: matches no detailed occupation with a published share in {table.source}"
+                f" (expected substrings of occupation titles, e.g. nurse,software{hint})"
             )
     return chosen[:limit] if limit else chosen
 

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from biaskit.errors import DataError
+from biaskit.errors import DataError, shorten
 from biaskit.paths import data_dir
 
 Layout = Literal["tidy", "bls", "winogender"]
@@ -116,7 +116,7 @@ def _percent(cell: str, path: Path, where: str) -> float | None:
     try:
         value = float(cell)
     except ValueError:
-        raise DataError(f"BLS table {path}: {where}: expected a percentage or a dash, got {cell!r}") from None
+        raise DataError(f"BLS table {path}: {where}: expected a percentage or a dash, got {shorten(cell)}") from None
     if not 0.0 <= value <= 100.0:
         raise DataError(f"BLS table {path}: {where}: percentage {value} is outside 0-100")
     return value

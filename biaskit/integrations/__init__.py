@@ -1,0 +1,1 @@
+"""biaskit inside other evaluation frameworks (each an optional extra): ``inspect`` for inspect_ai."""
