@@ -68,7 +68,7 @@ def read_prompts(path: str) -> list[str]:
 def _done(out: Path, prompts: list[str]) -> set[int]:
     from biaskit.results.jsonl import read_records
 
-    return {r["index"] for r in read_records(out, repair=True) if r.get("index", -1) < len(prompts) and prompts[r["index"]] == r.get("prompt")}
+    return {r["index"] for r in read_records(out, repair=True, key=None) if r.get("index", -1) < len(prompts) and prompts[r["index"]] == r.get("prompt")}
 
 
 def _stats_line(result) -> str:
