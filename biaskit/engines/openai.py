@@ -2,7 +2,7 @@
 
 Requests run concurrently on an ``AsyncOpenAI`` client inside a private event-loop thread, so the
 engine is called from ordinary synchronous code (and from notebooks that already run a loop).
-Retries are ours, not the client's (its ``max_retries`` is 0): timeouts, connection errors, 429 and
+Retries are tenacity's, not the client's (its ``max_retries`` is 0): timeouts, connection errors, 429 and
 5xx, and also replies that carry no answer (invalid JSON, no choices), which the client's own retry
 does not cover, are retried up to ``--max-retries`` times with exponential backoff and jitter,
 ``Retry-After`` as a floor; other errors fail at once. One request that fails does not take its
@@ -25,6 +25,8 @@ import queue
 import random
 import threading
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Iterator, Sequence, TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
 from biaskit.errors import EngineError, MissingAnswers, shorten
@@ -136,16 +138,21 @@ class OpenAIEngine:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.config.concurrency)
         retries = self.config.max_retries if retries is None else retries
-        for attempt in range(retries + 1):
-            try:
-                async with self._semaphore:
-                    return await make()
-            except Exception as exc:
-                if not is_retryable(exc) or attempt == retries:
-                    reason = describe_error(exc, self.base_url, self.config.timeout)
-                    tries = f" after {attempt + 1} attempts" if attempt else ""
-                    raise EngineError(f"{what} failed{tries}: {reason}") from None
-                await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap, _retry_after(exc)))
+
+        def wait(state: RetryCallState) -> float:  # exponential with jitter; the server's Retry-After a floor
+            error = state.outcome.exception() if state.outcome else None
+            return backoff_delay(state.attempt_number - 1, self.backoff_base, self.backoff_cap, _retry_after(error) if error else None)
+
+        attempts = AsyncRetrying(stop=stop_after_attempt(retries + 1), wait=wait, retry=retry_if_exception(is_retryable), reraise=True)
+        try:
+            async for attempt in attempts:
+                with attempt:
+                    async with self._semaphore:
+                        return await make()
+        except Exception as exc:
+            made = attempts.statistics.get("attempt_number", 1)
+            tries = f" after {made} attempts" if made > 1 else ""
+            raise EngineError(f"{what} failed{tries}: {describe_error(exc, self.base_url, self.config.timeout)}") from None
         raise AssertionError("unreachable")
 
     async def _probe(self) -> str | None:
