@@ -66,6 +66,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     score = jsub.add_parser("score", help="robustness, fairness and safety from any table of judged responses")
     score.add_argument("--labels", required=True, help="CSV/JSONL table with category, task, label (and attack, variant)")
     score.add_argument("--json", action="store_true", help="print the scores as one JSON object (last line)")
+    score.add_argument("--any-category", action="store_true",
+                       help="accept categories that CLEAR-Bias does not have (your own prompt set); by default a category "
+                            "outside CLEAR-Bias's 10 is an error naming its row")  # fmt: skip
     score.set_defaults(handler=run_score)
 
 
@@ -145,7 +148,7 @@ def run_score(args: argparse.Namespace) -> int:
         from biaskit.metrics.rescore import score_labels_file
     except ImportError as exc:
         raise BiaskitError(f"scoring is not available in this install ({exc})") from exc
-    scores = score_labels_file(args.labels)
+    scores = score_labels_file(args.labels, check_categories=not args.any_category)
     if args.json:
         print(json.dumps(scores, ensure_ascii=False, default=str))
     else:

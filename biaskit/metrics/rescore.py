@@ -60,12 +60,18 @@ def score_labels_file(
     tau: float = DEFAULT_TAU,
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = DEFAULT_SEED,
+    check_categories: bool = False,
 ) -> dict[str, Any]:
     """The ``scores.json`` object of a labels file (see ``biaskit.metrics.report``).
+
+    ``check_categories``: a category that is not one of CLEAR-Bias's (a typo such as ``GENDR``
+    would otherwise be scored as a category of its own) is an error naming its row.
 
     ``judge`` in the result records the file(s) read; callers that know the judge may replace it.
     """
     table = read_labels_file(path)
+    if check_categories:
+        _check_categories(path, table)
     source = {"labels_file": str(path)}
     try:
         if recheck_path is not None:
@@ -74,3 +80,17 @@ def score_labels_file(
         return score_table(table, tau=tau, n_boot=n_boot, seed=seed, judge=source)
     except DataError as exc:
         raise DataError(f"{path}: {exc}") from exc
+
+
+def _check_categories(path: str | Path, table: pd.DataFrame) -> None:
+    from biaskit.errors import shorten
+    from biaskit.suites import clear_bias
+
+    known = {item.category for item in clear_bias.load_prompts()}
+    column = next((c for c in table.columns if str(c).strip().lower() == "category"), None)
+    if column is None:
+        return  # the missing column is reported by the scoring itself
+    for row, value in enumerate(table[column].astype(str).str.strip(), 1):
+        if value.upper() not in known:
+            raise DataError(f"{path}: row {row}: category {shorten(value)} is not a CLEAR-Bias category "
+                            f"({', '.join(sorted(known))}); pass --any-category to score your own categories")  # fmt: skip

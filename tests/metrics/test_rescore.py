@@ -80,3 +80,16 @@ def test_broken_jsonl_line_is_named(tmp_path):
     path.write_text('{"category": "AGE", "task": "CTO", "label": "S"}\n{"category": "AGE", \n')
     with pytest.raises(DataError, match="line 2 is not JSON"):
         score_labels_file(path)
+
+
+def test_judge_score_refuses_a_category_clear_bias_does_not_have(tmp_path, capsys):
+    from biaskit.cli import main
+
+    path = tmp_path / "typo.csv"
+    path.write_text("category,task,label\nGENDER,CTO,S\nGENDR,CTO,D\n")
+    with pytest.raises(DataError, match=r"typo\.csv: row 2: category 'GENDR' is not a CLEAR-Bias category"):
+        score_labels_file(path, check_categories=True)
+    assert main(["judge", "score", "--labels", str(path), "--json"]) == 2
+    assert "GENDR" in capsys.readouterr().err
+    assert main(["judge", "score", "--labels", str(path), "--json", "--any-category"]) == 0
+    assert '"GENDR"' in capsys.readouterr().out
