@@ -25,10 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from biaskit.engines.models import resolve_model
+from biaskit.engines.serve import start_vllm_server, stop_server, wait_until_serving
 
 SERVED = "smollm2-135m"
 
@@ -37,28 +37,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def start_replica(model_path: str, port: int, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", model_path, "--served-model-name", SERVED,
-               "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32", "--enforce-eager", "--max-model-len", "4096",
-               "--kv-cache-memory-bytes", str(512 << 20)]  # fmt: skip
-    with log.open("wb") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_up(url: str, process: subprocess.Popen | None, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise SystemExit(f"{url}: server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(2)
-    raise SystemExit(f"{url}: not up after {timeout} s")
 
 
 def nginx_conf(folder: Path, router: int, ports: list[int]) -> Path:
@@ -91,16 +69,6 @@ http {{
     return conf
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=40)
@@ -113,15 +81,15 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="biaskit-replicas-"))
     model = resolve_model(SERVED).path
     ports, router = [free_port(), free_port()], free_port()
-    replicas = [start_replica(model, p, folder / f"replica-{n + 1}.log") for n, p in enumerate(ports)]
+    replicas = [start_vllm_server(model, p, SERVED, folder / f"replica-{n + 1}.log") for n, p in enumerate(ports)]
     proxy = None
     try:
         start = time.monotonic()
         for port, process in zip(ports, replicas):
-            wait_up(f"http://127.0.0.1:{port}", process)
+            wait_until_serving(f"http://127.0.0.1:{port}/v1", process, timeout=600)
         print(f"replicas up in {time.monotonic() - start:.0f} s on ports {ports}; router on {router}", flush=True)
         proxy = subprocess.Popen([nginx, "-c", str(nginx_conf(folder, router, ports)), "-p", str(folder), "-g", "daemon off;"])
-        wait_up(f"http://127.0.0.1:{router}", None, timeout=30)
+        wait_until_serving(f"http://127.0.0.1:{router}/v1", timeout=30)
         results = folder / "results"
         command = ["biaskit", "eval", "--backend", "openai", "--base-url", f"http://127.0.0.1:{router}/v1", "--model", SERVED,
                    "--limit", str(args.limit), "--max-tokens", str(args.max_tokens), "--concurrency", "4", "--batch-size", "4",
@@ -157,7 +125,7 @@ def main() -> None:
             proxy.terminate()
             proxy.wait()
         for process in replicas:
-            stop(process)
+            stop_server(process)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,16 @@ class FaultServer(ThreadingHTTPServer):
         return kind
 
 
+def send_bytes(handler: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict | None = None) -> None:
+    """Answer a request with ``data`` (JSON unless ``headers`` say otherwise); shared by the tests' fake servers."""
+    handler.send_response(status)
+    for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: FaultServer
 
@@ -88,12 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, data: bytes, headers: dict | None = None) -> None:
-        self.send_response(status)
-        for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_bytes(self, status, data, headers)
 
     def do_GET(self) -> None:
         models = [{"id": m, "object": "model", "owned_by": "fault-server"} for m in self.server.models]

@@ -4,20 +4,18 @@ scripted local HTTP server (the retries, backoff and concurrency limit are our o
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from _fault_server import send_bytes
+
 from biaskit.engines import ChatRequest, EngineConfig, SamplingParams, ScoreRequest
 from biaskit.engines.openai import OpenAIEngine, backoff_delay
+from biaskit.engines.serve import start_vllm_server, stop_server, wait_until_serving
 from biaskit.errors import EngineError
 
 CAPITAL = ChatRequest.user("What is the capital of France?")
@@ -40,39 +38,17 @@ def vllm_server(default_model, tmp_path_factory):
     pytest.importorskip("vllm")
     port = _free_port()
     log_path = tmp_path_factory.mktemp("vllm-serve") / "server.log"
-    command = [
-        sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-        "--model", default_model.path, "--served-model-name", SERVED_NAME,
-        "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32",
-        # CPU: skip torch.compile (a minute of start-up) and keep the KV cache small.
-        "--enforce-eager", "--max-model-len", "4096", "--kv-cache-memory-bytes", str(512 << 20),
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = start_vllm_server(default_model.path, port, SERVED_NAME, log_path)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         # About a minute on an idle 2-core machine; several when the CPU is shared.
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"vllm server exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"vllm server not up after {START_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{base_url}/models", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(2)
+        try:
+            wait_until_serving(base_url, server, START_TIMEOUT_S)
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}:\n{log_path.read_text()[-3000:]}")
         yield base_url
     finally:
-        # The server's own engine and worker processes share its session: stop them all.
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)
 
 
 @pytest.fixture(scope="module")
@@ -172,13 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_bytes(self, status, json.dumps(body).encode(), headers)
 
     def do_GET(self) -> None:
         self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "someone"}]})
