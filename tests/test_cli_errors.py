@@ -197,8 +197,11 @@ def _free_port() -> int:
         (["--backend", "openai", "--model", "m", "--base-url", "http://127.0.0.1:{port}/v1"], "connection refused"),
         (["--backend", "hf", "--samples", "3"], "n > 1 needs temperature > 0"),
         (["--backend", "hf", "--judge", "trianed"], "unknown judge 'trianed'"),
+        (["--backend", "hf", "--judge", "llm:smolm2-135m"], "unknown model 'smolm2-135m': did you mean 'smollm2-135m'?"),
+        (["--backend", "hf", "--judge", "hybrid:llm=/nonexistent/judge"], "model path '/nonexistent/judge': no such directory"),
     ],
-    ids=["misspelled-alias", "missing-path", "unreachable-server", "samples-without-temperature", "misspelled-judge"],
+    ids=["misspelled-alias", "missing-path", "unreachable-server", "samples-without-temperature", "misspelled-judge",
+         "misspelled-judge-model", "missing-judge-model-path"],
 )
 def test_a_failure_before_any_work_leaves_no_run_folder(options, needle, tmp_path, capsys) -> None:
     results = tmp_path / "results"

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from biaskit.engines import resolve_backend
+from biaskit.engines.models import check_model
 from biaskit.judges import make_judge, parse_spec
 from biaskit.judges.revision import judge_revision
 from biaskit.paths import cache_dir, data_dir
@@ -24,6 +26,16 @@ def judge_settings(spec: str) -> dict[str, Any]:
     engine = parsed.engine.model_dump(mode="json", exclude={"api_key_env"}) if parsed.engine else None
     return {"spec": spec, "name": parsed.name, "engine": engine, "revision": judge_revision(),
             "prompt_hashes": judge_prompt_hashes()}  # fmt: skip
+
+
+def checked_judge_settings(spec: str) -> dict[str, Any]:
+    """:func:`judge_settings`, after checking that the judge's own model exists (a misspelled
+    ``llm:MODEL`` is refused before the evaluated model is loaded or any answer is generated)."""
+    settings = judge_settings(spec)
+    engine = parse_spec(spec).engine
+    if engine is not None and resolve_backend(engine.backend) != "openai":
+        check_model(engine.model)
+    return settings
 
 
 def judge_calibration(spec: str, data: str | Path | None = None, quiet: bool = False) -> dict[str, Any]:

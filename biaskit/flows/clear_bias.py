@@ -20,7 +20,7 @@ import pandas as pd
 from biaskit.config import EvalConfig, with_defaults
 from biaskit.engines import Engine
 from biaskit.errors import DataError
-from biaskit.flows._judging import judge_calibration, judge_settings
+from biaskit.flows._judging import checked_judge_settings, judge_calibration, judge_settings
 from biaskit.flows._lazy import LazyEngine
 from biaskit.judges import make_judge, parse_spec
 from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage, set_aside_other_judges, slug, stage_files
@@ -70,7 +70,7 @@ def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Eng
     adversarial = config.phase in ("adversarial", "all")
     files = suite.data_files(root, tasks=config.tasks, attacks=(suite.BASE, *(config.attacks or suite.ATTACKS)) if adversarial else (suite.BASE,))
     stamp = fingerprint(config, sampling=config.sampling().model_dump(mode="json"))
-    judging = judge_settings(config.judge)  # a bad --judge is refused before the run folder is made
+    judging = checked_judge_settings(config.judge)  # a bad --judge is refused before the run folder is made
     judge_is_local = _judge_is_local(config.judge)
     run_dir, manifest = open_run(config, files, stamps={RESPONSES: stamp})
     manifest = manifest.model_copy(update={"judge": judging})
