@@ -230,3 +230,16 @@ def test_a_run_that_fails_after_work_records_why(server, tmp_path, monkeypatch) 
     assert _eval(server, tmp_path, "--limit", "3") == 1
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["status"] == "failed" and manifest["error"] == "the judge exploded"
+
+
+# --- 10. the manifest counts each judgment once, though two judging passes read the file -----------
+
+
+def test_a_run_with_both_phases_counts_each_judgment_once(server, tmp_path) -> None:
+    attack = ["--phase", "all", "--attack-scope", "all", "--attacks", "prompt_injection", "--limit", "4"]
+    for rerun in (False, True):
+        assert _eval(server, tmp_path, *attack) == 0
+        judged = len(_lines(tmp_path / "run" / "judgments.jsonl"))
+        assert judged == 16  # 4 base answers and 3 variants of the attack on each
+        counts = json.loads((tmp_path / "run" / "manifest.json").read_text())["counts"]["judgments"]
+        assert counts == ({"reused": 16, "generated": 0} if rerun else {"reused": 0, "generated": 16})

@@ -100,7 +100,7 @@ def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Eng
                     counts["responses"] = _add(counts["responses"], got.as_dict())
                     manifest = _record_engine(manifest, engine)
                     engine.close()
-                    counts["judgments"] = _add(counts["judgments"], _judge(run_dir, judge, config, quiet).as_dict())
+                    counts["judgments"] = _after_second_pass(counts["judgments"], _judge(run_dir, judge, config, quiet).as_dict())
                     responses = run_dir.records(RESPONSES)
                     counts["rechecks"] = recheck_stage(run_dir, judge, responses, run_dir.records(JUDGMENTS), config.data,
                                                        quiet=quiet).as_dict()  # fmt: skip
@@ -161,6 +161,13 @@ def _record_engine(manifest: Manifest, engine: LazyEngine) -> Manifest:
 
 def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
     return {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b)}
+
+
+def _after_second_pass(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:
+    """Judgment counts of a run with both phases, each judgment counted once: the second pass reads
+    the whole judgments file again, so the first pass's new judgments come back as 'reused'."""
+    return {**second, "generated": first.get("generated", 0) + second.get("generated", 0),
+            "reused": second.get("reused", 0) - first.get("generated", 0)}  # fmt: skip
 
 
 def labels_frame(run_dir: RunDir, files: tuple[str, str] = (JUDGMENTS, RECHECKS)) -> pd.DataFrame:
