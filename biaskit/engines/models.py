@@ -13,6 +13,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -101,14 +102,45 @@ def materialize_alias(name: str) -> Path:
     gguf_path = alias.locate_gguf(_package_dir(alias))
     if not gguf_path.is_file():
         raise EngineError(f"model alias {name!r}: expected GGUF file {gguf_path} is missing; reinstall {alias.package}")
-    _convert_gguf(gguf_path, target)
+    remove_stale_staging(target)
     meta = {"alias": name, "package": alias.package, "gguf": gguf_path.name, "gguf_sha256": _sha256(gguf_path)}
-    (target / "biaskit-alias.json").write_text(json.dumps(meta, indent=2))
+    _convert_gguf(gguf_path, target, meta)
     return target
 
 
-def _convert_gguf(gguf_path: Path, target: Path) -> None:
-    """Dequantize a GGUF file into a plain safetensors checkpoint plus tokenizer (atomic)."""
+def _staging_folders(target: Path) -> list[Path]:
+    return sorted(target.parent.glob(target.name + ".tmp*")) if target.parent.is_dir() else []
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Remove half-written conversions of ``target`` left by a process that no longer runs (killed
+    mid-conversion before biaskit cleaned up after an interrupt); returns the folders removed."""
+    removed = []
+    for folder in _staging_folders(target):
+        pid = folder.name.rsplit(".tmp", 1)[-1]
+        if pid.isdigit() and _alive(int(pid)):
+            continue  # a conversion running now in another process
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process is not converting yet; a folder with its pid is an old one
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _convert_gguf(gguf_path: Path, target: Path, meta: dict[str, str]) -> None:
+    """Dequantize a GGUF file into a plain safetensors checkpoint plus tokenizer and ``meta`` (as
+    biaskit-alias.json), written in a staging folder and renamed into place: an interrupt or error
+    removes the staging folder, so the cache holds either the whole conversion or nothing."""
     try:
         import gguf  # noqa: F401  (transformers needs it to read GGUF)
     except ImportError as exc:
@@ -131,11 +163,17 @@ def _convert_gguf(gguf_path: Path, target: Path) -> None:
         plain.generation_config = quantized.generation_config
     staging = target.with_name(target.name + f".tmp{os.getpid()}")
     staging.mkdir(parents=True, exist_ok=True)
-    plain.save_pretrained(staging, safe_serialization=True)
-    tokenizer.save_pretrained(staging)
-    if target.exists():  # a concurrent conversion won the race
-        return
-    staging.rename(target)
+    try:
+        plain.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        (staging / "biaskit-alias.json").write_text(json.dumps(meta, indent=2))
+        if target.exists():  # a concurrent conversion won the race, or an old one lacks its marker
+            if (target / "biaskit-alias.json").is_file():
+                return
+            shutil.rmtree(target)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone after the rename; removed after an interrupt
 
 
 def _sha256(path: Path, chunk: int = 1 << 20) -> str:
