@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -19,11 +20,11 @@ from typing import Any, Iterator, Mapping, Sequence
 from tqdm.auto import tqdm
 
 from biaskit.config import EvalConfig, identity_options, with_defaults
-from biaskit.engines import Engine, SamplingParams, load_engine, resolve_backend, stream_answers
+from biaskit.engines import Engine, EngineInfo, SamplingParams, load_engine, resolve_backend, stream_answers
 from biaskit.engines.models import check_model
 from biaskit.errors import ConfigError, IncompleteStage, shorten
 from biaskit.results.manifest import Manifest, file_sha256, invocation
-from biaskit.results.store import RESPONSES, RunDir, StageCounts, now_iso
+from biaskit.results.store import HISTORY, MANIFEST, RESPONSES, RunDir, StageCounts, now_iso
 from biaskit.suites._types import PromptItem
 
 
@@ -76,7 +77,41 @@ def open_run(config: EvalConfig, data_files: Sequence[Path], stamps: Mapping[str
             sampling=sampling.model_dump(mode="json"),
             prompt_hashes={_short(p): file_sha256(p) for p in data_files},
         )
+        if run.holds_records():
+            manifest = _rebuilt(run, manifest, started)
     return run, manifest
+
+
+def _rebuilt(run: RunDir, manifest: Manifest, started: str) -> Manifest:
+    """The manifest of a run folder whose manifest.json is gone but whose stage files are there:
+    the invocations, engine and start time come back from history.jsonl; what cannot come back is
+    named in ``rebuilt`` and on stderr."""
+    history = run.read_history()
+    note: dict[str, Any] = {"at": started, "reason": f"{MANIFEST} was missing"}
+    if history is None:
+        note["from"] = None
+        note["lost"] = ["earlier invocations", "start time", "engine backend version and dtype of the stored records"]
+        print(f"biaskit: warning: {run.file(MANIFEST)} was missing and there is no {HISTORY} to rebuild it from: the "
+              "stored records are checked by their fingerprints and kept, but the earlier invocations, start time and "
+              "engine version of this run are not known (recorded as lost in the new manifest)", file=sys.stderr)  # fmt: skip
+        return manifest.model_copy(update={"rebuilt": note})
+    old, new = identity_options(with_defaults(history.get("config") or {})), identity_options(manifest.config)
+    if history.get("config") and old != new:
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        raise ConfigError(f"{run.path} holds a run made with different options ({', '.join(changed)}, from its {HISTORY}); "
+                          "choose another --run-id or remove that folder")  # fmt: skip
+    earlier = history.get("invocations") or []
+    engine = history.get("engine")
+    note["from"] = HISTORY
+    note["lost"] = [] if engine else ["engine backend version and dtype of the stored records"]
+    print(f"biaskit: warning: {run.file(MANIFEST)} was missing; rebuilt from {HISTORY} ({len(earlier)} earlier "
+          f"invocation(s){', engine ' + engine.get('backend', '?') + ' ' + engine.get('backend_version', '?') if engine else ''})",
+          file=sys.stderr)  # fmt: skip
+    update: dict[str, Any] = {"invocations": [*earlier, *manifest.invocations], "rebuilt": note,
+                              "started_at": history.get("started_at") or manifest.started_at}  # fmt: skip
+    if engine:
+        update["engine"] = EngineInfo.model_validate(engine)
+    return manifest.model_copy(update=update)
 
 
 def _short(path: Path) -> str:

@@ -115,6 +115,37 @@ def test_a_run_without_its_manifest_refuses_answers_made_another_way(server, tmp
     assert json.loads((run / "manifest.json").read_text())["counts"]["responses"] == {"reused": 4, "generated": 0}
 
 
+def test_a_lost_manifest_is_rebuilt_with_its_invocations_and_engine(server, tmp_path, capsys) -> None:
+    assert _eval(server, tmp_path, "--limit", "4") == 0
+    assert _eval(server, tmp_path, "--limit", "4") == 0  # a second invocation, all answers reused
+    run = tmp_path / "run"
+    before = json.loads((run / "manifest.json").read_text())
+    assert len(before["invocations"]) == 2 and before["engine"]["backend_version"] != "not loaded"
+    (run / "manifest.json").unlink()
+    capsys.readouterr()
+    assert _eval(server, tmp_path, "--limit", "5") == 2  # other options are refused by the history too
+    assert "different options (limit, from its history.jsonl)" in _error_line(capsys)
+    assert _eval(server, tmp_path, "--limit", "4") == 0
+    assert "manifest.json was missing; rebuilt from history.jsonl (2 earlier invocation(s), engine openai" in capsys.readouterr().err
+    after = json.loads((run / "manifest.json").read_text())
+    assert after["invocations"][:2] == before["invocations"] and len(after["invocations"]) == 3
+    assert after["engine"] == before["engine"] and after["started_at"] == before["started_at"]
+    assert after["rebuilt"]["from"] == "history.jsonl" and after["rebuilt"]["lost"] == []
+
+
+def test_a_lost_manifest_without_history_says_what_could_not_be_recovered(server, tmp_path, capsys) -> None:
+    assert _eval(server, tmp_path, "--limit", "4") == 0
+    run = tmp_path / "run"
+    (run / "manifest.json").unlink()
+    (run / "history.jsonl").unlink()
+    capsys.readouterr()
+    assert _eval(server, tmp_path, "--limit", "4") == 0
+    assert "there is no history.jsonl to rebuild it from" in capsys.readouterr().err
+    after = json.loads((run / "manifest.json").read_text())
+    assert after["rebuilt"]["from"] is None
+    assert "earlier invocations" in after["rebuilt"]["lost"] and len(after["invocations"]) == 1
+
+
 def test_answers_stored_before_fingerprints_still_resume(server, tmp_path) -> None:
     assert _eval(server, tmp_path, "--limit", "4") == 0
     run = tmp_path / "run"

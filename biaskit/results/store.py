@@ -27,6 +27,10 @@ JUDGMENTS = "judgments.jsonl"
 SCORES = "scores.json"
 PAIRED = "paired.json"  # written by `biaskit eval --debias` into the debiased run
 MANIFEST = "manifest.json"
+# Beside the manifest, what the stage files cannot tell if manifest.json is lost: the invocations,
+# the engine (backend version, dtype) and the options; one line each time one of them changes.
+HISTORY = "history.jsonl"
+KEPT_IN_HISTORY = ("invocations", "engine", "config", "started_at", "biaskit_version", "git_commit")
 
 
 def now_iso() -> str:
@@ -73,7 +77,7 @@ class RunDir:
         if self.created is None or not self.path.is_dir():
             return False
         entries = list(self.path.iterdir())
-        if any(p.is_dir() or (p.name != MANIFEST and p.stat().st_size > 0) for p in entries):
+        if any(p.is_dir() or (p.name not in (MANIFEST, HISTORY) and p.stat().st_size > 0) for p in entries):
             return False
         for entry in entries:
             entry.unlink()
@@ -86,7 +90,33 @@ class RunDir:
         return True
 
     def write_manifest(self, manifest: Manifest) -> None:
-        write_json_atomic(self.file(MANIFEST), manifest.model_dump(mode="json"))
+        data = manifest.model_dump(mode="json")
+        write_json_atomic(self.file(MANIFEST), data)
+        kept = {name: data.get(name) for name in KEPT_IN_HISTORY}
+        if kept != self.read_history():
+            with self.file(HISTORY).open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"written_at": now_iso(), **kept}) + "\n")
+
+    def read_history(self) -> dict[str, Any] | None:
+        """The last complete line of history.jsonl (without its time), or None when there is none."""
+        path = self.file(HISTORY)
+        if not path.is_file():
+            return None
+        last = None
+        for line in path.read_bytes().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:  # a line cut by a kill mid-write, or a damaged one: skipped
+                continue
+            if isinstance(entry, dict):
+                last = entry
+        if last is None:
+            return None
+        return {name: last.get(name) for name in KEPT_IN_HISTORY}
+
+    def holds_records(self) -> bool:
+        """Whether any stage file holds data (a run folder whose manifest has gone missing)."""
+        return any(p.is_file() and p.name not in (MANIFEST, HISTORY) and p.stat().st_size > 0 for p in self.path.iterdir())
 
     # keyed stages ---------------------------------------------------------------------------
     def records(self, name: str) -> list[dict[str, Any]]:
