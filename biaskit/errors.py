@@ -32,14 +32,17 @@ class MissingAnswers(EngineError):
 
     ``answered`` maps the index of each answered request to its completions, so a caller keeps
     what was already paid for; ``missing`` lists the indices of the requests without an answer and
-    ``cause`` says why the first of them got none.
+    ``cause`` says why the first of them got none. ``records`` are what a stage made of the
+    answered ones (judgments, say) when it could not yield them one by one; they are kept too.
     """
 
-    def __init__(self, message: str, missing: list[int], answered: dict[int, Any] | None = None, cause: str = "") -> None:
+    def __init__(self, message: str, missing: list[int], answered: dict[int, Any] | None = None, cause: str = "",
+                 records: list[Any] | None = None) -> None:  # fmt: skip
         super().__init__(message)
         self.missing = missing
         self.answered = answered or {}
         self.cause = cause or message
+        self.records = records or []
 
 
 class IncompleteStage(BiaskitError):

@@ -33,10 +33,11 @@ class FaultServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, fault: Fault | None = None, models: tuple[str, ...] = ("fake",), hang_s: float = 3.0,
-                 lifetime_s: float = 180.0) -> None:  # fmt: skip
+                 lifetime_s: float = 180.0, owned_by: str = "fault-server") -> None:  # fmt: skip
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fault = fault or (lambda prompt, attempt: None)
         self.models, self.hang_s, self.lifetime_s = models, hang_s, lifetime_s
+        self.owned_by = owned_by  # "vllm" makes clients use vLLM's extras (a forced answer start)
         self.retry_after = "0"  # the Retry-After header of a "429" (seconds)
         self.lock = threading.Lock()
         self.attempts: Counter[str] = Counter()  # requests per prompt
@@ -101,14 +102,15 @@ class _Handler(BaseHTTPRequestHandler):
         send_bytes(self, status, data, headers)
 
     def do_GET(self) -> None:
-        models = [{"id": m, "object": "model", "owned_by": "fault-server"} for m in self.server.models]
+        models = [{"id": m, "object": "model", "owned_by": self.server.owned_by} for m in self.server.models]
         self._send(200, json.dumps({"object": "list", "data": models}).encode())
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         with self.server.lock:
             self.server.bodies.append(body)
-        prompt = str(body.get("messages", [{}])[-1].get("content", ""))
+        asked = [m for m in body.get("messages", []) if m.get("role") == "user"] or [{}]
+        prompt = str(asked[-1].get("content", ""))  # the user's turn, not a forced answer start after it
         kind = self.server.decide(prompt)
         error = json.dumps({"error": {"message": f"injected {kind}", "type": "server_error"}}).encode()
         try:

@@ -97,6 +97,65 @@ def test_malformed_json_keeps_every_good_answer_and_names_the_cause(server, tmp_
     assert len(_lines(tmp_path / "again" / "responses.jsonl")) == 9 and server.served["malformed"] >= 9
 
 
+def _each_key_once(path: Path, keys: list[str]) -> None:
+    stored = [r["key"] for r in _lines(path)]
+    assert len(stored) == len(set(stored)) and sorted(stored) == sorted(keys)
+
+
+def test_an_llm_judge_request_that_fails_loses_only_its_own_judgment(server, tmp_path, capsys) -> None:
+    judge = ["--judge", f"llm:openai:fake@{server.base_url}"]
+    failing: list[str] = []
+
+    def fault(prompt: str, attempt: int) -> str | None:
+        asks_judge = "I would not pick either option" in prompt  # the judge prompt quotes the answer
+        if asks_judge and len(failing) < 2 and prompt not in failing:
+            failing.append(prompt)
+        return "500" if prompt in failing else None
+
+    server.fault = fault
+    args = ["eval", "--backend", "openai", "--base-url", server.base_url, "--model", "fake", "--tasks", "SC", "--limit", "6",
+            "--results-dir", str(tmp_path), "--run-id", "run", "--no-calibrate-judge", "--bootstrap", "20", "--quiet",
+            "--max-retries", "1", *judge]  # fmt: skip
+    assert main(args) == 75
+    assert "judgments.jsonl: 2 of 6 records missing" in _error_line(capsys)
+    responses = [r["key"] for r in _lines(tmp_path / "run" / "responses.jsonl")]
+    judged = _lines(tmp_path / "run" / "judgments.jsonl")
+    assert len(judged) == 4  # the old code kept none of the batch's judgments
+    server.fault = lambda prompt, attempt: None
+    assert main(args) == 0
+    _each_key_once(tmp_path / "run" / "judgments.jsonl", responses)
+
+
+def test_an_nbls_sampling_request_that_fails_loses_only_its_own_item(tmp_path, capsys) -> None:
+    with FaultServer(owned_by="vllm") as server:  # NBLS prompts force the answer's start: a vLLM extra
+        _nbls_failure_keeps_the_others(server, tmp_path, capsys)
+
+
+def _nbls_failure_keeps_the_others(server: FaultServer, tmp_path: Path, capsys) -> None:
+    failing: list[str] = []
+
+    def fault(prompt: str, attempt: int) -> str | None:
+        if not failing:
+            failing.append(prompt)
+        return "500" if prompt == failing[0] else None
+
+    server.fault = fault
+    args = ["eval", "--suite", "nbls", "--backend", "openai", "--base-url", server.base_url, "--model", "fake", "--limit", "2",
+            "--nbls-tasks", "sc", "--samples", "3", "--temperature", "1", "--results-dir", str(tmp_path), "--run-id", "nbls",
+            "--bootstrap", "20", "--quiet", "--max-retries", "1"]  # fmt: skip
+    assert main(args) == 75
+    line = _error_line(capsys)
+    assert "nbls_samples.jsonl: 1 of" in line and "records missing" in line
+    kept = _lines(tmp_path / "nbls" / "nbls_samples.jsonl")
+    asked = len(server.attempts)
+    assert len(kept) == asked - 1 and asked > 2  # every item but the failing one
+    server.fault = lambda prompt, attempt: None
+    assert main(args) == 0
+    after = _lines(tmp_path / "nbls" / "nbls_samples.jsonl")
+    assert after[: len(kept)] == kept and len(after) == asked  # the failed item added, nothing twice
+    assert len({r["key"] for r in after}) == asked
+
+
 # --- 6. a lost manifest lets no answers of other options or another model in -----------------------
 
 

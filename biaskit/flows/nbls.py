@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Iterable, Callable, Sequence
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -82,7 +82,7 @@ def read_items(
     sampling = sampling_for(config) if method == "sample" else None
     stamp = read_fingerprint(config, method)
 
-    def work(batch: Sequence[suite.NblsItem]) -> list[dict[str, Any]]:
+    def work(batch: Sequence[suite.NblsItem]) -> Iterable[dict[str, Any]]:
         if sampling is not None:
             return suite.sample_items(engine, batch, sampling)
         return suite.score_items(engine, batch)

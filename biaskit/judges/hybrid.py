@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from biaskit.errors import MissingAnswers
 from biaskit.judges._types import JudgeInput, Judgment
 from biaskit.judges.deterministic import DeterministicJudge, recheck_decide
 
@@ -47,7 +48,15 @@ class HybridJudge:
             else:
                 out.append(Judgment(key=item.key, label=label, path="deterministic", raw=reason))  # type: ignore[arg-type]
         if pending:
-            for n, judgment in zip(pending, ask([inputs[n] for n in pending])):
+            try:
+                asked = ask([inputs[n] for n in pending])
+            except MissingAnswers as exc:  # keep the rules' judgments and the model's that came
+                by_key = {j.key: j for j in exc.records}
+                merged = [j or by_key.get(item.key) for item, j in zip(inputs, out)]
+                exc.records = [j for j in merged if j is not None]
+                exc.missing = [n for n, j in enumerate(merged) if j is None]
+                raise
+            for n, judgment in zip(pending, asked):
                 out[n] = judgment
         return [j for j in out if j is not None]
 

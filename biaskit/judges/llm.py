@@ -36,7 +36,7 @@ from typing import Literal, Sequence
 from biaskit.engines import ChatRequest, Completion, Engine, SamplingParams, Score, ScoreRequest
 from biaskit.judges._types import LABELS, RECHECK_LABELS, UNPARSED, JudgeInput, Judgment
 from biaskit.judges.parse import parse_label
-from biaskit.errors import EngineError
+from biaskit.errors import EngineError, MissingAnswers
 from biaskit.paths import data_dir
 
 JUDGE_PROMPT = "clear_bias_judge.md"
@@ -118,6 +118,7 @@ class LLMJudge:
         self.templates = {n: load_template(n, folder) for n in (JUDGE_PROMPT, RETRY_PROMPT, RECHECK_PROMPT, RECHECK_RETRY_PROMPT, OPTIONS_HINT)}
         self._first_token_ok: dict[tuple[str, ...], bool] = {}
         self._can_score = True
+        self._lost: list[MissingAnswers] = []  # requests of the current call that got no answer
 
     def _render(self, template: str, item: JudgeInput) -> ChatRequest:
         hint = ""
@@ -128,22 +129,33 @@ class LLMJudge:
         text = self.templates[template].substitute(prompt=item.prompt.strip(), response=item.response.strip(), options_hint=hint)
         return ChatRequest(messages=ChatRequest.user(text).messages, assistant_prefix=FORCED_PREFIX if self.prefix else "")
 
-    def _ask(self, template: str, items: Sequence[JudgeInput], allowed: Sequence[str]) -> list[tuple[str | None, str]]:
+    def _generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion] | None]:
+        """``engine.generate``; a request that got no answer after the engine's retries is None
+        (noted in ``_lost``) and the answers that did come are kept."""
+        try:
+            return list(self.engine.generate(requests, sampling))
+        except MissingAnswers as exc:
+            self._lost.append(exc)
+            return [exc.answered.get(n) for n in range(len(requests))]
+
+    def _ask(self, template: str, items: Sequence[JudgeInput], allowed: Sequence[str]) -> list[tuple[str | None, str] | None]:
         if not items:
             return []
-        outputs = self.engine.generate([self._render(template, item) for item in items], self.sampling)
-        answers = []
-        for completions in outputs:
-            raw = (FORCED_PREFIX if self.prefix else "") + completions[0].text
-            answers.append((parse_label(raw, allowed), raw))
+        answers: list[tuple[str | None, str] | None] = []
+        for completions in self._generate([self._render(template, item) for item in items], self.sampling):
+            raw = (FORCED_PREFIX if self.prefix else "") + completions[0].text if completions else None
+            answers.append(None if raw is None else (parse_label(raw, allowed), raw))
         return answers
 
-    def _generate_labels(self, items: Sequence[JudgeInput], first: str, retry: str, allowed: Sequence[str]) -> list[Judgment]:
-        answers = self._ask(first, items, allowed)
-        judgments = [Judgment(key=i.key, label=label or UNPARSED, path="llm", raw=raw) for i, (label, raw) in zip(items, answers)]  # type: ignore[arg-type]
-        again = [n for n, j in enumerate(judgments) if j.label == UNPARSED]
-        for n, (label, raw) in zip(again, self._ask(retry, [items[n] for n in again], allowed)):
-            judgments[n] = Judgment(key=items[n].key, label=label or UNPARSED, path="llm", raw=raw, retried=True)  # type: ignore[arg-type]
+    def _generate_labels(self, items: Sequence[JudgeInput], first: str, retry: str, allowed: Sequence[str]) -> list[Judgment | None]:
+        judgments: list[Judgment | None] = [
+            None if answer is None else Judgment(key=i.key, label=answer[0] or UNPARSED, path="llm", raw=answer[1])  # type: ignore[arg-type]
+            for i, answer in zip(items, self._ask(first, items, allowed))
+        ]
+        again = [n for n, j in enumerate(judgments) if j is not None and j.label == UNPARSED]
+        for n, answer in zip(again, self._ask(retry, [items[n] for n in again], allowed)):
+            # a retry that got no answer leaves the item unjudged (asked again on resume), not unparsed
+            judgments[n] = None if answer is None else Judgment(key=items[n].key, label=answer[0] or UNPARSED, path="llm", raw=answer[1], retried=True)  # type: ignore[arg-type]
         return judgments
 
     def first_tokens_distinct(self, allowed: Sequence[str]) -> bool:
@@ -175,15 +187,18 @@ class LLMJudge:
             return None
         return [{a: scores[n * len(allowed) + k].logprob for k, a in enumerate(allowed)} for n in range(len(requests))]
 
-    def _logprob_labels(self, items: Sequence[JudgeInput], first: str, retry: str, allowed: Sequence[str]) -> list[Judgment]:
+    def _logprob_labels(self, items: Sequence[JudgeInput], first: str, retry: str, allowed: Sequence[str]) -> list[Judgment | None]:
         if not items:
             return []
         requests = [self._render(first, item) for item in items]
         judgments: list[Judgment | None] = [None] * len(items)
+        unanswered: set[int] = set()
         if self.first_tokens_distinct(allowed):
             step = SamplingParams(temperature=0.0, max_tokens=1, logprobs=TOP_LOGPROBS)
-            outputs = self.engine.generate(requests, step)
-            for n, completions in enumerate(outputs):
+            for n, completions in enumerate(self._generate(requests, step)):
+                if completions is None:
+                    unanswered.add(n)
+                    continue
                 top = _first_position(completions[0])
                 if top is None:
                     continue
@@ -191,7 +206,7 @@ class LLMJudge:
                 if label is not None:
                     raw = _raw(label, f"top-{TOP_LOGPROBS}", logprobs, unseen_mass=unseen)
                     judgments[n] = Judgment(key=items[n].key, label=label, path="llm", raw=raw)  # type: ignore[arg-type]
-        todo = [n for n, j in enumerate(judgments) if j is None]
+        todo = [n for n, j in enumerate(judgments) if j is None and n not in unanswered]
         scored = self._score_labels([requests[n] for n in todo], allowed) if todo else []
         if scored is None:  # an engine that can neither return log-probabilities nor score: generate
             scored = []
@@ -200,12 +215,21 @@ class LLMJudge:
         for n, logprobs in zip(todo, scored):
             label = max(logprobs, key=logprobs.__getitem__)
             judgments[n] = Judgment(key=items[n].key, label=label, path="llm", raw=_raw(label, "score", logprobs))  # type: ignore[arg-type]
-        return [j for j in judgments if j is not None]
+        return judgments
 
     def _label(self, items: Sequence[JudgeInput], first: str, retry: str, allowed: Sequence[str]) -> list[Judgment]:
-        if self.read == "logprobs":
-            return self._logprob_labels(items, first, retry, allowed)
-        return self._generate_labels(items, first, retry, allowed)
+        """One judgment per item; when some requests got no answer, :class:`MissingAnswers` carries
+        the judgments of the others in ``records`` (so a stage keeps what was paid for)."""
+        self._lost = []
+        labels = self._logprob_labels if self.read == "logprobs" else self._generate_labels
+        judgments = labels(items, first, retry, allowed)
+        done = [j for j in judgments if j is not None]
+        lost, self._lost = self._lost, []
+        if lost and len(done) < len(items):
+            missing = [n for n, j in enumerate(judgments) if j is None]
+            raise MissingAnswers(f"{len(missing)} of {len(items)} answers got no judgment: {lost[0].cause}", missing=missing,
+                                 cause=lost[0].cause, records=done)  # fmt: skip
+        return done
 
     def judge(self, inputs: Sequence[JudgeInput]) -> list[Judgment]:
         """S/CS/D/R for every answer: one batch (plus, when generating, one batch of retries)."""

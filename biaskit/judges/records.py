@@ -11,9 +11,9 @@ read from the suite (``data`` as for ``load_prompts``). Output rows carry ``key`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from biaskit.errors import DataError
+from biaskit.errors import DataError, MissingAnswers
 from biaskit.judges._types import Judge, JudgeInput, Judgment
 from biaskit.judges.revision import judge_revision
 
@@ -81,10 +81,13 @@ def _rows(judge: Judge, records: Sequence[dict[str, Any]], judgments: list[Judgm
 
 
 def judge_responses(judge: Judge, records: Sequence[dict[str, Any]], data: str | Path | None = None) -> list[dict[str, Any]]:
-    """Label every response row (S/CS/D/R or ``unparsed``); one output row per input, same order."""
+    """Label every response row (S/CS/D/R or ``unparsed``); one output row per input, same order.
+
+    When an LLM judge's requests for some rows got no answer, :class:`MissingAnswers` is raised
+    with the rows of the others in ``records``."""
     index = _SuiteIndex(data)
     inputs = [to_input(r, index) for r in records]
-    return _rows(judge, records, judge.judge(inputs), index)
+    return _rows_or_partial(judge, records, lambda: judge.judge(inputs), index)
 
 
 def recheck_refusals(judge: Judge, records: Sequence[dict[str, Any]], data: str | Path | None = None) -> list[dict[str, Any]]:
@@ -99,4 +102,14 @@ def recheck_refusals(judge: Judge, records: Sequence[dict[str, Any]], data: str 
     recheck = getattr(judge, "recheck", None)
     if recheck is None:
         raise DataError(f"judge {judge.name!r} cannot re-check refusals")
-    return _rows(judge, todo, recheck(inputs), index)
+    return _rows_or_partial(judge, todo, lambda: recheck(inputs), index)
+
+
+def _rows_or_partial(judge: Judge, records: Sequence[dict[str, Any]], label: Callable[[], list[Judgment]], index: _SuiteIndex) -> list[dict[str, Any]]:
+    try:
+        return _rows(judge, records, label(), index)
+    except MissingAnswers as exc:
+        judged = {j.key: j for j in exc.records}
+        answered = [r for r in records if r["key"] in judged]
+        exc.records = _rows(judge, answered, [judged[r["key"]] for r in answered], index)
+        raise

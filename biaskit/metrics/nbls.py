@@ -169,6 +169,8 @@ def score_table(
     ``model_neither``; race columns ``model_<group>``, ``bls_<group>`` (percent, summing to 100) and
     ``model_neither``. Occupations are resampled with replacement for the 95% intervals.
     """
+    if not len(frame):  # no occupation with a measurable answer (every answer "neither", say)
+        return {name: estimate(np.array([np.nan])).as_dict() for name in names or _names(attribute)}
     columns = _columns(frame, attribute)
     draws = _draws(len(frame), n_boot, seed)
     return {

@@ -156,7 +156,7 @@ class RunDir:
         twice; ``fingerprint`` is stamped on every record written.
 
         When ``work`` raises :class:`MissingAnswers` (some requests got no answer after every retry)
-        the answers it did give are kept and the next batch goes on, unless the batch gave nothing
+        the answers it did give (yielded, or carried in the exception's ``records``) are kept and the next batch goes on, unless the batch gave nothing
         at all (the server is gone). A stage that ends with records missing raises
         :class:`IncompleteStage` with the counts; running it again produces only those.
         """
@@ -202,6 +202,7 @@ class RunDir:
                             kept += keep([record])
                 except MissingAnswers as exc:
                     failures.append(exc)
+                    kept += keep(exc.records)
                     if not kept:
                         break
         absent = sum(k not in done for unit in missing for k in keys(unit))

@@ -7,21 +7,28 @@ from typing import Sequence
 import pytest
 
 from biaskit.engines import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
+from biaskit.errors import MissingAnswers
 
 
 class ScriptedEngine:
     """Answers each batch from a script (a fake for our own retry logic, not a model)."""
 
-    def __init__(self, *batches: list[str]) -> None:
-        self.batches = list(batches)
+    def __init__(self, *batches: list[str | None]) -> None:
+        self.batches = list(batches)  # each: one text (or None: no answer) per request
         self.requests: list[list[ChatRequest]] = []
 
     def info(self) -> EngineInfo:
         return EngineInfo(backend="hf", backend_version="test", model="scripted")
 
     def generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion]]:
+        """A None in the script is a request that got no answer after every retry."""
         self.requests.append(list(requests))
-        return [[Completion(text=t)] for t in self.batches.pop(0)]
+        texts = self.batches.pop(0)
+        answered = {n: [Completion(text=t)] for n, t in enumerate(texts) if t is not None}
+        if len(answered) < len(texts):
+            missing = [n for n, t in enumerate(texts) if t is None]
+            raise MissingAnswers(f"{len(missing)} of {len(texts)} requests got no answer: HTTP 500", missing, answered, "HTTP 500")
+        return [answered[n] for n in range(len(texts))]
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
         raise NotImplementedError("a scripted engine only writes text")

@@ -10,7 +10,9 @@ import pytest
 
 from biaskit.engines import EngineInfo
 from biaskit.judges import LABELS, HybridJudge, JudgeInput, LLMJudge, make_judge
+from biaskit.errors import MissingAnswers
 from biaskit.judges.llm import label_of_token, read_top_logprobs
+from biaskit.judges.records import judge_responses
 from biaskit.suites.clear_bias import load_control_set
 
 
@@ -151,3 +153,28 @@ def test_default_model_still_generates_labels_when_asked(hf_engine) -> None:
 @pytest.mark.vllm
 def test_vllm_engine_gives_the_same_logprob_reading(vllm_engine) -> None:
     check_logprob_reading(make_judge("llm:vllm:smollm2-135m", engine=vllm_engine), control_inputs(400))  # type: ignore[arg-type]
+
+
+def test_requests_that_got_no_answer_lose_only_their_own_judgments(ScriptedEngine) -> None:
+    # a: answered; b: no answer; c: unparsed, and its strict retry got no answer either
+    engine = ScriptedEngine(["S]]", None, "hmm"], [None])
+    with pytest.raises(MissingAnswers) as caught:
+        LLMJudge(engine, read="generate").judge([item("a"), item("b"), item("c")])
+    assert [(j.key, j.label) for j in caught.value.records] == [("a", "S")]  # c is asked again on resume, not 'unparsed'
+    assert caught.value.missing == [1, 2] and "HTTP 500" in str(caught.value)
+
+
+def test_hybrid_keeps_the_rules_judgments_when_llm_requests_fail(ScriptedEngine) -> None:
+    engine = ScriptedEngine(["D]]", None])
+    with pytest.raises(MissingAnswers) as caught:
+        HybridJudge(LLMJudge(engine, read="generate")).judge([item("a", "BLACK"), item("b", "Blue."), item("c", "Green.")])
+    assert [(j.key, j.label, j.path) for j in caught.value.records] == [("a", "S", "deterministic"), ("b", "D", "llm")]
+    assert caught.value.missing == [2]
+
+
+def test_judge_rows_keep_the_judged_records_of_a_partly_failed_batch(ScriptedEngine) -> None:
+    rows = [{"key": k, "task": "SC", "prompt": "Complete: BLACK/WHITE. ___ run.", "response": "x", "category": "ETHNICITY",
+             "options": ["BLACK", "WHITE"], "stereotype_index": 0} for k in ("a", "b")]  # fmt: skip
+    with pytest.raises(MissingAnswers) as caught:
+        judge_responses(LLMJudge(ScriptedEngine([None, "CS]]"]), read="generate"), rows)
+    assert [(r["key"], r["label"]) for r in caught.value.records] == [("b", "CS")]

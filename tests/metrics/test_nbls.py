@@ -90,3 +90,11 @@ def test_paired_change_of_a_model_that_closes_the_gap():
     assert change["mean_abs_gap"]["value"] == pytest.approx(1.0 - 15.0)
     lo, hi = change["mean_abs_gap"]["ci"]
     assert lo <= -14.0 <= hi < 0  # every resample shrinks the gap
+
+
+def test_a_table_with_no_measurable_occupation_scores_as_unknown_not_a_crash() -> None:
+    # every answer "neither": no occupation has a women share, so no gender metric is defined
+    empty = pd.DataFrame({"model_women": [], "bls_women": [], "model_neither": []})
+    table = nbls.score_table(empty, "gender", n_boot=20)
+    assert set(table) == set(nbls.GENDER_NAMES)
+    assert all(v["value"] is None and v["ci"] == [None, None] for v in table.values())

@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
-from biaskit.engines import Engine, SamplingParams, ScoreRequest
+from biaskit.engines import Engine, SamplingParams, ScoreRequest, stream_answers
 from biaskit.suites.nbls._prompts import NblsItem
 from biaskit.suites.nbls._table import RACE_GROUPS, BLSTable
 
@@ -58,15 +58,14 @@ def score_items(engine: Engine, items: Sequence[NblsItem]) -> list[dict[str, Any
     return records
 
 
-def sample_items(engine: Engine, items: Sequence[NblsItem], sampling: SamplingParams) -> list[dict[str, Any]]:
-    """``sampling.n`` answers per item, matched to labels; one record per item (its samples included)."""
-    outputs = engine.generate([item.request() for item in items], sampling)
-    records = []
-    for item, completions in zip(items, outputs):
+def sample_items(engine: Engine, items: Sequence[NblsItem], sampling: SamplingParams) -> Iterator[dict[str, Any]]:
+    """``sampling.n`` answers per item, matched to labels; one record per item (its samples
+    included), yielded as each item's answers come, so a failed request loses only its own item."""
+    for index, completions in stream_answers(engine, [item.request() for item in items], sampling):
+        item = items[index]
         texts = [c.text for c in completions]
         labels = [match_answer(item, t) for t in texts]
-        records.append({"key": item.id, **item.meta(), "samples": texts, "sample_labels": labels})
-    return records
+        yield {"key": item.id, **item.meta(), "samples": texts, "sample_labels": labels}
 
 
 def match_answer(item: NblsItem, text: str) -> str:
