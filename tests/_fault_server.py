@@ -33,17 +33,21 @@ class FaultServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, fault: Fault | None = None, models: tuple[str, ...] = ("fake",), hang_s: float = 3.0,
-                 lifetime_s: float = 180.0, owned_by: str = "fault-server") -> None:  # fmt: skip
+                 lifetime_s: float = 180.0, owned_by: str = "fault-server", answer: Callable[[str], str] | None = None,
+                 delay_s: float = 0.0) -> None:  # fmt: skip
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fault = fault or (lambda prompt, attempt: None)
         self.models, self.hang_s, self.lifetime_s = models, hang_s, lifetime_s
         self.owned_by = owned_by  # "vllm" makes clients use vLLM's extras (a forced answer start)
+        self.answer = answer or answer_text  # the good answer to a prompt
+        self.delay_s = delay_s  # seconds each good answer takes (a slow model)
         self.retry_after = "0"  # the Retry-After header of a "429" (seconds)
         self.lock = threading.Lock()
         self.attempts: Counter[str] = Counter()  # requests per prompt
         self.served: Counter[str] = Counter()  # faults served, by kind
         self.answered: Counter[str] = Counter()  # good answers per prompt
         self.bodies: list[dict] = []
+        self.in_flight = 0  # requests being answered now (a killed client's may still be running)
         self._stop = threading.Event()
 
     @property
@@ -106,6 +110,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps({"object": "list", "data": models}).encode())
 
     def do_POST(self) -> None:
+        with self.server.lock:
+            self.server.in_flight += 1
+        try:
+            self._answer_post()
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+
+    def _answer_post(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         with self.server.lock:
             self.server.bodies.append(body)
@@ -115,7 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
         error = json.dumps({"error": {"message": f"injected {kind}", "type": "server_error"}}).encode()
         try:
             if kind is None:
-                self._send(200, json.dumps(chat_body(answer_text(prompt), int(body.get("n") or 1))).encode())
+                if self.server.delay_s:
+                    self.server._stop.wait(self.server.delay_s)
+                self._send(200, json.dumps(chat_body(self.server.answer(prompt), int(body.get("n") or 1))).encode())
             elif kind == "429":
                 self._send(429, error, {"Retry-After": self.server.retry_after})
             elif kind == "429-bare":
