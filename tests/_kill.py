@@ -2,9 +2,10 @@
 stages and checks what the run folder holds afterwards. Used by tests/test_kill_resume.py.
 
 Which stage a process is in is read the way a user reads it: from the progress bars it draws on
-stderr (``generate``, ``judge (...)``, ``attacks``, ``recheck refusals``), in the flow's order.
-A finished bar hands over to the next stage (a finished ``generate`` bar means the judge is
-loading), and after the last bar the run scores and writes its manifest (``score``).
+stderr, in the flow's order. CLEAR-Bias draws ``generate``, ``judge (...)``, ``attacks``, ``judge
+(...)`` again and ``recheck refusals``; a finished bar hands over to the next stage (a finished
+``generate`` bar means the judge is loading), and after the last bar the run scores and writes its
+manifest (``score``). NBLS draws one bar, ``nbls logprob`` or ``nbls sample`` (``read``).
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ from typing import Callable
 
 STAGES = ("start-up", "generate (base)", "judge (base)", "generate (attacks)", "judge (attacks)", "recheck", "score")
 FILES = ("responses.jsonl", "judgments.jsonl", "rechecks.jsonl")
-_BAR = re.compile(r"(?P<desc>generate|attacks|judge \([^)]*\)|recheck refusals):\s+\d+%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)")
+NBLS_STAGES = ("start-up", "read", "score")
+_BAR = re.compile(r"(?P<desc>generate|attacks|judge \([^)]*\)|recheck refusals|nbls \w+):\s+\d+%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _stage_of(desc: str, finished: bool, attacks_seen: bool) -> str:
     """The stage a process is in when its latest bar is ``desc`` (``finished``: at its total)."""
+    if desc.startswith("nbls "):
+        return "score" if finished else "read"
     if desc == "generate":
         return "judge (base)" if finished else "generate (base)"
     if desc == "attacks":
@@ -98,19 +102,19 @@ class Watch:
 Trigger = Callable[[float, str, float, tuple[int, int], "tuple[int, int] | None"], bool]
 
 
-def aim(stage: str, rng: random.Random, durations: dict[str, float]) -> Trigger:
+def aim(stage: str, rng: random.Random, durations: dict[str, float], stages: tuple[str, ...] = STAGES) -> Trigger:
     """A trigger that fires at a random moment of ``stage``: after a random share of the answers a
     generation stage still has to make, or a random share of the time a stage took in the clean run."""
     share = rng.uniform(0.1, 0.6)
-    index = STAGES.index(stage)
+    index = stages.index(stage)
 
     def fire(t: float, now: str, in_stage: float, bar: tuple[int, int], first: tuple[int, int] | None) -> bool:
-        position = STAGES.index(now)
+        position = stages.index(now)
         if position > index:  # the stage ended before its moment came: kill at once, in the next one
             return True
         if position < index:
             return False
-        if stage.startswith("generate") and first is not None and first[1] - first[0] >= 2:
+        if stage.startswith(("generate", "read")) and first is not None and first[1] - first[0] >= 2:
             done, total = first
             return bar[0] >= done + max(1, round(share * (total - done)))
         return in_stage >= share * durations.get(stage, 0.0)
@@ -170,10 +174,10 @@ def records(path: Path) -> list[dict]:
     return [json.loads(line) for line in data[: data.rfind(b"\n") + 1].decode().splitlines() if line.strip()]
 
 
-def duplicated(run: Path) -> dict[str, int]:
+def duplicated(run: Path, files: tuple[str, ...] = FILES) -> dict[str, int]:
     """Per stage file, how many lines repeat an earlier line's key."""
     out = {}
-    for name in FILES:
+    for name in files:
         keys = [r["key"] for r in records(run / name)]
         out[name] = len(keys) - len(set(keys))
     return out
