@@ -60,12 +60,18 @@ class NblsOptions:
         )
 
     def resolved_method(self, config: EvalConfig) -> str:
+        """logprob or sample; ``--samples`` with the log-probability read is an error (it would be ignored)."""
         if self.method not in ("auto", "logprob", "sample"):
             raise ConfigError(f"--nbls-method {self.method!r}: expected auto, logprob or sample")
-        if self.method != "auto":
-            return self.method
         # OpenAI-compatible chat endpoints give no log-probabilities of arbitrary continuations.
-        return "sample" if resolve_backend(config.backend) == "openai" else "logprob"
+        auto = "sample" if resolve_backend(config.backend) == "openai" else "logprob"
+        method = auto if self.method == "auto" else self.method
+        if method == "logprob" and config.samples > 1:
+            how = "--nbls-method logprob" if self.method == "logprob" else f"--nbls-method auto (logprob on --backend {config.backend})"
+            raise ConfigError(f"--samples {config.samples}: {how} reads each answer's exact probability in one pass and "
+                              "takes no samples; use --nbls-method sample to estimate the shares from sampled answers, "
+                              "or leave --samples out")  # fmt: skip
+        return method
 
 
 def sampling_for(config: EvalConfig) -> SamplingParams:
@@ -105,9 +111,10 @@ def _condition(records: list[dict[str, Any]], grounded: bool) -> list[dict[str, 
 
 
 def score(
-    records: list[dict[str, Any]], table: suite.BLSTable, options: NblsOptions, method: str, n_boot: int = 1000
+    records: list[dict[str, Any]], table: suite.BLSTable, options: NblsOptions, method: str, n_boot: int = 1000, seed: int = 0
 ) -> tuple[dict[str, Any], dict[str, dict[str, pd.DataFrame]]]:
-    """scores.json content and the per-occupation frames {condition: {attribute: frame}}."""
+    """scores.json content and the per-occupation frames {condition: {attribute: frame}}; intervals
+    from ``n_boot`` bootstrap resamples over occupations drawn with ``seed``."""
     conditions = ["plain"] + (["grounded"] if options.ground else [])
     frames = {
         c: {a: suite.occupation_frame(_condition(records, c == "grounded"), table, a) for a in options.attributes}
@@ -119,7 +126,7 @@ def score(
             by["gender"] = by["gender"].dropna(subset=["model_women"])
 
     def block(by: dict[str, pd.DataFrame]) -> dict[str, Any]:
-        out: dict[str, Any] = {a: metrics.score_table(f, a, n_boot=n_boot) for a, f in by.items()}
+        out: dict[str, Any] = {a: metrics.score_table(f, a, n_boot=n_boot, seed=seed) for a, f in by.items()}
         out.setdefault("gender", None)
         out.setdefault("race", None)
         return out
@@ -127,7 +134,8 @@ def score(
     plain = block(frames["plain"])
     if "gender" in frames["plain"]:
         plain["gender"]["by_task"] = {
-            task: metrics.score_table(f.dropna(subset=["model_women"]), "gender", n_boot=n_boot, names=("mean_abs_gap", "neither_share"))
+            task: metrics.score_table(f.dropna(subset=["model_women"]), "gender", n_boot=n_boot, seed=seed,
+                                      names=("mean_abs_gap", "neither_share"))  # fmt: skip
             for task, f in suite.task_frames(_condition(records, False), table, "gender").items()
         }
     grounded = None
@@ -137,9 +145,9 @@ def score(
         # gender changes at the top level (the headline), race changes under "race"
         change: dict[str, Any] = {}
         if "gender" in frames["grounded"]:
-            change.update(metrics.paired_changes(frames["plain"]["gender"], frames["grounded"]["gender"], "gender", n_boot=n_boot))
+            change.update(metrics.paired_changes(frames["plain"]["gender"], frames["grounded"]["gender"], "gender", n_boot=n_boot, seed=seed))
         if "race" in frames["grounded"]:
-            change["race"] = metrics.paired_changes(frames["plain"]["race"], frames["grounded"]["race"], "race", n_boot=n_boot)
+            change["race"] = metrics.paired_changes(frames["plain"]["race"], frames["grounded"]["race"], "race", n_boot=n_boot, seed=seed)
         grounded["paired_change"] = change
     gender_frame = frames["plain"].get("gender")
     scores = {
@@ -207,7 +215,7 @@ def run(
     lazy = LazyEngine(config.engine_config(), engine_loader)
     try:
         records, counts = read_items(run_dir, engine or lazy, items, method, config, quiet)
-        scores, frames = score(records, table, options, method)
+        scores, frames = score(records, table, options, method, n_boot=config.bootstrap, seed=config.seed)
         write_json_atomic(run_dir.file(SCORES), scores)
         occupation_table(frames).to_csv(run_dir.file("occupations.csv"), index=False)
         if "gender" in frames["plain"]:

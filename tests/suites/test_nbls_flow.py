@@ -151,3 +151,29 @@ def test_options_are_read_from_the_run_configuration():
     assert options.shots == ("zero",) and options.attributes == ("gender", "race")
     assert options.resolved_method(config) == "sample"  # no log-probabilities from chat APIs
     assert flow.NblsOptions.from_config(EvalConfig(suite="nbls", data="x.csv")) == flow.NblsOptions(bls="x.csv")
+
+
+def test_bootstrap_and_seed_reach_the_nbls_intervals(tmp_path):
+    """--bootstrap and --seed used to be ignored by NBLS scoring (always 1000 draws, seed 0)."""
+    options = flow.NblsOptions(occupations=("nurse", "carpenter", "software", "teacher"), tasks=("sc",), attributes=("gender",))
+
+    def interval(run_id: str, **kw) -> list[float]:
+        engine = BLSReplayEngine()
+        engine.shares = {title: share**2 for title, share in engine.shares.items()}  # gaps that differ by occupation
+        flow.run(_config(tmp_path, run_id=run_id, **kw), quiet=True, options=options, engine=engine)
+        return json.loads((tmp_path / run_id / "scores.json").read_text())["gender"]["mean_abs_gap"]["ci"]
+
+    default = interval("default")
+    assert interval("default-again", bootstrap=1000, seed=0) == default  # the defaults are what runs always had
+    assert interval("other-seed", seed=7) != default
+    assert interval("few-draws", bootstrap=5) != default
+
+
+def test_samples_with_the_logprob_read_are_refused_before_any_work(tmp_path):
+    options = flow.NblsOptions(method="logprob", occupations=("nurse",), tasks=("sc",), attributes=("gender",))
+    with pytest.raises(ConfigError, match=r"--samples 5: --nbls-method logprob reads .* use --nbls-method sample"):
+        flow.run(_config(tmp_path, samples=5, temperature=1.0), quiet=True, options=options, engine=BLSReplayEngine())
+    auto = flow.NblsOptions(occupations=("nurse",), tasks=("sc",), attributes=("gender",))
+    with pytest.raises(ConfigError, match=r"--nbls-method auto \(logprob on --backend hf\)"):
+        flow.run(_config(tmp_path, samples=5, temperature=1.0, backend="hf"), quiet=True, options=auto, engine=BLSReplayEngine())
+    assert not (tmp_path / "run").exists()
