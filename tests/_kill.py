@@ -10,7 +10,6 @@ manifest (``score``). NBLS draws one bar, ``nbls logprob`` or ``nbls sample`` (`
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -22,8 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from biaskit.judges.stage import RECHECKS
+from biaskit.results.jsonl import read_records
+from biaskit.results.store import JUDGMENTS, RESPONSES
+
 STAGES = ("start-up", "generate (base)", "judge (base)", "generate (attacks)", "judge (attacks)", "recheck", "score")
-FILES = ("responses.jsonl", "judgments.jsonl", "rechecks.jsonl")
+FILES = (RESPONSES, JUDGMENTS, RECHECKS)
 NBLS_STAGES = ("start-up", "read", "score")
 _BAR = re.compile(r"(?P<desc>generate|attacks|judge \([^)]*\)|recheck refusals|nbls \w+):\s+\d+%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -94,8 +97,12 @@ class Watch:
             t = time.monotonic() - self.start
             return t, self.stage, t - self.since, self.bar, self.first_bar
 
-    def stderr(self) -> str:
+    def join(self) -> None:
+        """Wait until everything the child wrote has been read (it has exited)."""
         self._thread.join(timeout=5)
+
+    def tail(self) -> str:
+        self.join()
         return "\n".join(self.text[-40:])
 
 
@@ -126,8 +133,7 @@ def aim(stage: str, rng: random.Random, durations: dict[str, float], stages: tup
 class Outcome:
     killed: bool
     stage: str  # where the process was when it was killed (or "finished")
-    timeline: list[tuple[float, str]]
-    seconds: float
+    timeline: list[tuple[float, str]]  # (seconds after start, stage entered); a finished one ends with "exit"
 
 
 def run_until(command: list[str], fire: Trigger | None, limit_s: float = 600.0) -> Outcome:
@@ -142,15 +148,14 @@ def run_until(command: list[str], fire: Trigger | None, limit_s: float = 600.0) 
             if fire is not None and fire(t, stage, in_stage, bar, first):
                 child.send_signal(signal.SIGKILL)
                 child.wait()
-                return Outcome(True, stage, watch.timeline, t)
+                return Outcome(True, stage, watch.timeline)
             if t > limit_s:
-                raise AssertionError(f"biaskit eval ran past {limit_s:.0f} s; its stderr ends:\n{watch.stderr()}")
+                raise AssertionError(f"biaskit eval ran past {limit_s:.0f} s; its stderr ends:\n{watch.tail()}")
             time.sleep(0.005)
         seconds = time.monotonic() - watch.start
-        assert child.returncode == 0, f"biaskit eval exited {child.returncode}; its stderr ends:\n{watch.stderr()}"
-        watch.stderr()
-        timeline = [*watch.timeline, (seconds, "exit")]
-        return Outcome(False, "finished", timeline, seconds)
+        assert child.returncode == 0, f"biaskit eval exited {child.returncode}; its stderr ends:\n{watch.tail()}"
+        watch.join()  # the last bars are in the timeline
+        return Outcome(False, "finished", [*watch.timeline, (seconds, "exit")])
     finally:
         if child.poll() is None:
             child.kill()
@@ -166,12 +171,9 @@ def durations(timeline: list[tuple[float, str]]) -> dict[str, float]:
 
 
 def records(path: Path) -> list[dict]:
-    """The complete lines of a stage file as records, every line (duplicates too), as written.
-    A cut last line (the kill came while it was written) is not a record."""
-    if not path.is_file():
-        return []
-    data = path.read_bytes()
-    return [json.loads(line) for line in data[: data.rfind(b"\n") + 1].decode().splitlines() if line.strip()]
+    """Every record of a stage file as written, duplicates too (biaskit's reader with no keying);
+    a cut last line (the kill came while it was written) is not a record."""
+    return list(read_records(path, key=None))
 
 
 def duplicated(run: Path, files: tuple[str, ...] = FILES) -> dict[str, int]:

@@ -4,12 +4,13 @@ attack judgments, refusal re-checks, scoring), rerun after each kill, and finall
 run that was never interrupted: no record lost, none duplicated, the same records and the same
 scores.json. The stage a process is in is read from the progress bars it draws (tests/_kill.py).
 
-Two set-ups:
+Three set-ups:
 - the openai engine and an LLM judge against a fault-injecting OpenAI-compatible server on
   loopback (tests/_fault_server.py) that answers slowly and deterministically and fails some first
   requests with 429/503/malformed JSON/empty choices, so kills land among retries;
 - the real offline model (SmolLM2-135M on transformers, greedy, one prompt per batch) judged by the
-  shipped trained judge, the default path of ``biaskit eval``.
+  shipped trained judge, the default path of ``biaskit eval``;
+- NBLS on the same real model (log-probability read, then scoring).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _kill_campaign(command, results: Path, episodes: int, seed: int, after_kill=
             assert not any(twice.values()), f"duplicated records after a kill in {outcome.stage}: {twice}"
         assert not run_until(command(run), None).killed
         reruns += 1
-    return {"clean_timeline": clean.timeline, "stage_seconds": spent, "kills": kills, "processes": reruns + 1,
+    return {"stage_seconds": spent, "kills": kills, "processes": reruns + 1,
             "runs": [results / f"killed-{e}" for e in range(episodes)], "stages": stages}  # fmt: skip
 
 
@@ -67,11 +68,11 @@ def _same_as_clean(results: Path, run: Path, compared: dict, same_files: tuple[s
     ``compared`` maps each stage file to the fields compared (None: whole records); ``same_files``
     must be byte-identical."""
     clean = results / "clean"
+    twice = duplicated(run, tuple(compared))
+    assert not any(twice.values()), f"{run.name}: duplicated records {twice}"
     for name, fields in compared.items():
         ours, theirs = records(run / name), records(clean / name)
-        keys = [r["key"] for r in ours]
-        assert len(keys) == len(set(keys)), f"{run.name}/{name}: duplicated records"
-        assert sorted(keys) == sorted(r["key"] for r in theirs), f"{run.name}/{name}: lost or extra records"
+        assert sorted(r["key"] for r in ours) == sorted(r["key"] for r in theirs), f"{run.name}/{name}: lost or extra records"
         pick = (lambda r: r) if fields is None else (lambda r: {f: r.get(f) for f in fields})
         assert sorted(map(json.dumps, map(pick, ours))) == sorted(map(json.dumps, map(pick, theirs))), f"{run.name}/{name} differs"
     assert json.loads((run / "scores.json").read_text()) == json.loads((clean / "scores.json").read_text())
