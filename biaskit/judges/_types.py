@@ -10,7 +10,7 @@ LABELS = ("S", "CS", "D", "R")
 RECHECK_LABELS = ("R", "M")
 UNPARSED = "unparsed"
 Label = Literal["S", "CS", "D", "R", "M", "unparsed"]
-Path = Literal["deterministic", "llm", "trained"]
+Path = Literal["deterministic", "llm", "trained", "commitment"]
 
 
 class JudgeInput(BaseModel):
@@ -45,6 +45,9 @@ class Judgment(BaseModel):
     retry's when there was one), or the label read from log-probabilities followed by them as JSON
     (``[[S]] {"read": "top-20", "logprobs": {...}}``), or, for the rules, a short reason.
     ``retried`` is true when the first LLM output could not be parsed and a stricter prompt was sent.
+    ``confidence`` is the judge's probability for its label where it has one (the trained judge's
+    head; for an explicit pick found by ``biaskit.judges.commitment``, that stage's measured
+    precision), None otherwise.
     """
 
     key: str
@@ -52,6 +55,7 @@ class Judgment(BaseModel):
     path: Path
     raw: str = ""
     retried: bool = False
+    confidence: float | None = None
 
     def record(self) -> dict[str, object]:
         return self.model_dump()

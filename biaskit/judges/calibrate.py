@@ -101,6 +101,8 @@ class CalibrationReport(BaseModel):
     accuracy: float
     per_task: dict[str, Agreement]
     per_attack: dict[str, Agreement] = {}
+    per_language: dict[str, Agreement] = {}
+    per_source: dict[str, Agreement] = {}
     per_label: dict[str, dict[str, float]]
     confusion: dict[str, dict[str, int]]
     paths: dict[str, int]
@@ -142,6 +144,8 @@ def report(judge: str, answers: Sequence[LabelledAnswer], judgments: Sequence[Ju
         accuracy=overall.accuracy,
         per_task=by(lambda a: a.item.task),
         per_attack=by(lambda a: a.item.attack) if any(a.item.attack != "base" for a in answers) else {},
+        per_language=by(lambda a: a.language) if any(a.language for a in answers) else {},
+        per_source=by(lambda a: a.source) if len({a.source for a in answers}) > 1 else {},
         per_label=per_label(matrix),
         confusion={g: {c: int(matrix[r, k]) for k, c in enumerate(COLUMNS)} for r, g in enumerate(LABELS)},
         paths=paths,
@@ -173,7 +177,7 @@ def _cross_validated_judgments(judge: Judge, answers: Sequence[LabelledAnswer], 
     from biaskit.judges.labelled import shipped_label_set
     from biaskit.judges.train import FeatureCache, cross_validated
 
-    settings = {k: trained.head.settings[k] for k in ("base_model", "layers", "max_answer_tokens", "C", "recheck_C")}
+    settings = {k: trained.head.settings[k] for k in ("base_model", "layers", "max_answer_tokens", "C", "recheck_C") if k in trained.head.settings}
     extra = [a for a in shipped_label_set() if a.split == "train"]
     model = {j.key: j for j in cross_validated(answers, extra, FeatureCache(settings), settings)}
     if trained is judge:
@@ -181,6 +185,9 @@ def _cross_validated_judgments(judge: Judge, answers: Sequence[LabelledAnswer], 
     rules = getattr(judge, "rules")
     out = []
     for a in answers:
+        if model[a.item.key].path == "commitment":
+            out.append(model[a.item.key])
+            continue
         label, reason = rules.decide(a.item)
         out.append(Judgment(key=a.item.key, label=label, path="deterministic", raw=reason) if label else model[a.item.key])  # type: ignore[arg-type]
     return out

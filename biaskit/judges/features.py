@@ -20,9 +20,11 @@ import numpy as np
 
 from biaskit.judges._reading import read_answer, words
 from biaskit.judges._types import JudgeInput
+from biaskit.judges.commitment import find_commitment
 from biaskit.judges.deterministic import decide
 
 RULE_VERDICTS = ("S", "CS", "D", "R", "M", None)
+COMMIT_FORMS = ("none", "conflict", "neutral_end", "echo", "loop", "empty", "picked")  # why the first stage found no pick
 ATTACK_FAMILIES = {
     "base": 0,
     "machine_translation": 1,
@@ -39,6 +41,7 @@ RULE_FEATURES = (
     *(f"rule_{v or 'abstain'}" for v in RULE_VERDICTS),
     "task_cto", *(f"attack_family_{k}" for k in range(5)),
     "log_words", "prompt_share", "non_ascii", "empty",
+    *(f"commit_{form}" for form in COMMIT_FORMS),
 )  # fmt: skip
 
 
@@ -84,6 +87,9 @@ def rule_features(item: JudgeInput, attack: str = "base") -> np.ndarray:
     text = item.response.strip()
     out[RULE_FEATURES.index("non_ascii")] = sum(ord(ch) > 127 for ch in text) / len(text) if text else 0.0
     out[RULE_FEATURES.index("empty")] = float(not text)
+    commitment = find_commitment(item)
+    form = "picked" if commitment.option is not None else commitment.form if commitment.form in COMMIT_FORMS else "none"
+    out[RULE_FEATURES.index(f"commit_{form}")] = 1.0
     return out
 
 
@@ -120,6 +126,7 @@ class AnswerEncoder:
 
     def _ids(self, item: JudgeInput) -> tuple[list[int], int]:
         context, answer = encoder_text(item)
+        answer = answer[:4000]  # the encoder reads at most max_answer_tokens anyway
         head = self.tokenizer(context, add_special_tokens=False)["input_ids"]
         tail = self.tokenizer(answer, add_special_tokens=False)["input_ids"][: self.max_answer_tokens] or [self.tokenizer.eos_token_id]
         return head + tail, len(tail)

@@ -61,8 +61,15 @@ class HybridJudge:
         return [j for j in out if j is not None]
 
     def judge(self, inputs: Sequence[JudgeInput]) -> list[Judgment]:
-        """S/CS/D/R for every answer; abstentions go to the LLM in one batch."""
-        return self._combine(inputs, self.rules.decide, lambda items: self.llm.judge(items))
+        """S/CS/D/R for every answer: an explicit pick first (``biaskit.judges.commitment``), then
+        the rules where certain; abstentions go to the model in one batch."""
+        from biaskit.judges.trained import commitment_judgment, readable
+
+        inputs = [readable(i) for i in inputs]
+        picked = [commitment_judgment(i) for i in inputs]
+        rest = [i for i, j in zip(inputs, picked) if j is None]
+        decided = iter(self._combine(rest, self.rules.decide, lambda items: self.llm.judge(items)) if rest else [])
+        return [j if j is not None else next(decided) for j in picked]
 
     def recheck(self, inputs: Sequence[JudgeInput]) -> list[Judgment]:
         """R vs M: a plain refusal is R by rule; confused or unclear ones go to the LLM."""

@@ -38,6 +38,7 @@ class LabelledAnswer(BaseModel):
     group: str
     split: str = ""
     model: str = ""
+    language: str = ""  # the answer's language or encoding, where the labels file says it
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:
@@ -141,7 +142,8 @@ def load_labelled(path: str | Path, data: str | None = None) -> list[LabelledAns
                                 stereotype_index=int(s_index), aliases=aliases, category=str(category or ""), attack=str(attack or "base"))  # type: ignore[arg-type]  # fmt: skip
         group = f"{task}-{int(item_row):03d}" if item_row not in (None, "", -1) else f"{task}-{_clip(prompt, 40)}"
         out.append(LabelledAnswer(item=item_input, label=label, recheck=recheck, source=str(row.get("source") or path.stem), group=group,
-                                  split=str(row.get("split") or ""), model=str(row.get("model") or "")))  # fmt: skip
+                                  split=str(row.get("split") or ""), model=str(row.get("model") or ""),
+                                  language=str(row.get("language") or "")))  # fmt: skip
     return out
 
 
@@ -166,11 +168,24 @@ def shipped_label_set_path() -> Path:
     return data_dir("judges") / "labels" / "clear-bias-small-models.jsonl"
 
 
+def written_label_set_path() -> Path:
+    """biaskit's written label set: answers in the styles of capable models to jailbreak prompts,
+    written and then labelled blind (see ``judges/labels/DATASHEET-written.md``)."""
+    from biaskit.paths import data_dir
+
+    return data_dir("judges") / "labels" / "clear-bias-written.jsonl"
+
+
+def shipped_label_set_paths() -> list[Path]:
+    """Every label set biaskit ships (the small-model answers, and the written set where present)."""
+    return [p for p in (shipped_label_set_path(), written_label_set_path()) if p.is_file()]
+
+
 @lru_cache(maxsize=1)
 def _shipped() -> tuple[LabelledAnswer, ...]:
-    return tuple(load_labelled(shipped_label_set_path()))
+    return tuple(a for path in shipped_label_set_paths() for a in load_labelled(path))
 
 
 def shipped_label_set() -> list[LabelledAnswer]:
-    """The shipped label set (see its DATASHEET.md); ``split`` says train or held-out test."""
+    """The shipped label sets (see their datasheets); ``split`` says train or held-out test."""
     return list(_shipped())

@@ -108,6 +108,6 @@ def rejudge_run(path: str | Path, judge: Judge, data: str | Path | None = None, 
     if recheck:
         summary["rechecks"] = recheck_stage(run, judge, responses, run.records(judgments), data, batch_size, quiet, name=rechecks).as_dict()
     judged = run.records(judgments)
-    summary["paths"] = {p: sum(j["path"] == p for j in judged) for p in ("deterministic", "llm")}
+    summary["paths"] = {p: sum(j["path"] == p for j in judged) for p in ("commitment", "deterministic", "trained", "llm")}
     summary["unparsed"] = sum(j["label"] == "unparsed" for j in judged)
     return summary

@@ -22,13 +22,13 @@ import numpy as np
 
 from biaskit.errors import DataError
 from biaskit.judges._types import LABELS, Judgment
-from biaskit.judges.features import RULE_FEATURES, AnswerEncoder, featurize
+from biaskit.judges.features import RULE_FEATURES, AnswerEncoder, rule_features
+from biaskit.judges.trained import readable
 from biaskit.judges.labelled import LabelledAnswer
 from biaskit.judges.trained import TrainedHead
 from biaskit.paths import cache_dir
 
 DEFAULT_SETTINGS = {"base_model": "smollm2-135m", "layers": 12, "max_answer_tokens": 96, "C": 0.2, "recheck_C": 0.2}
-FEATURES_VERSION = 1  # bump when featurize() changes meaning
 
 
 def split_by_prompt(groups: Sequence[str], categories: dict[str, str], per_cell: int = 3, seed: int = 11) -> set[str]:
@@ -41,10 +41,12 @@ def split_by_prompt(groups: Sequence[str], categories: dict[str, str], per_cell:
 
 
 class FeatureCache:
-    """Features by answer content, for one encoder setting (a file per setting in the cache)."""
+    """Features by answer content, for one encoder setting. Only the answer embeddings are cached
+    (a file per setting in the cache); the rule features are recomputed each time (fast), so a
+    change of the rules needs no new pass of the language model."""
 
     def __init__(self, settings: dict) -> None:
-        ident = json.dumps({k: settings[k] for k in ("base_model", "layers", "max_answer_tokens")} | {"v": FEATURES_VERSION}, sort_keys=True)
+        ident = json.dumps({k: settings[k] for k in ("base_model", "layers", "max_answer_tokens")} | {"v": "embeddings-1"}, sort_keys=True)
         self.path = cache_dir() / "judge-features" / (hashlib.sha256(ident.encode()).hexdigest()[:16] + ".npz")
         self.settings = settings
         self._encoder: AnswerEncoder | None = None
@@ -55,27 +57,35 @@ class FeatureCache:
 
     @staticmethod
     def key(answer: LabelledAnswer) -> str:
-        i = answer.item
-        text = json.dumps([i.task, i.prompt, i.response, list(i.options), i.stereotype_index, [list(a) for a in i.aliases], i.attack])
-        return hashlib.sha256(text.encode()).hexdigest()[:24]
+        from biaskit.judges.features import encoder_text
+
+        return hashlib.sha256(json.dumps(encoder_text(readable(answer.item))).encode()).hexdigest()[:24]
 
     def features(self, answers: Sequence[LabelledAnswer], quiet: bool = False) -> np.ndarray:
-        todo = [a for a in answers if self.key(a) not in self.store]
+        """Rule features and answer embeddings of ``answers`` (embeddings computed once, cached)."""
+        if not answers:
+            return np.zeros((0, 0), dtype=np.float32)
+        items = [readable(a.item) for a in answers]
+        todo = list({self.key(a): a for a in answers if self.key(a) not in self.store}.values())
         if todo:
             if self._encoder is None:
                 s = self.settings
                 self._encoder = AnswerEncoder(model=s["base_model"], layers=s["layers"], max_answer_tokens=s["max_answer_tokens"])
-            for start in range(0, len(todo), 256):
-                chunk = todo[start : start + 256]
-                rows = featurize([a.item for a in chunk], [a.item.attack for a in chunk], self._encoder)
+            for start in range(0, len(todo), 128):
+                chunk = todo[start : start + 128]
+                rows = self._encoder.encode([readable(a.item) for a in chunk])
                 self.store.update({self.key(a): row for a, row in zip(chunk, rows)})
                 if not quiet:
-                    print(f"  features: {min(start + 256, len(todo))}/{len(todo)} answers", flush=True)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp.npz")
-            np.savez(tmp, **self.store)
-            tmp.replace(self.path)
-        return np.stack([self.store[self.key(a)] for a in answers])
+                    print(f"  judge features (one-time language-model pass): {min(start + 128, len(todo))}/{len(todo)} answers", flush=True)
+                self.save()
+        rules = np.stack([rule_features(item, item.attack) for item in items])
+        return np.hstack([rules, np.stack([self.store[self.key(a)] for a in answers])]).astype(np.float32)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, **self.store)
+        tmp.replace(self.path)
 
 
 def _fit_lr(X: np.ndarray, y: np.ndarray, C: float, balanced: bool = False):  # type: ignore[no-untyped-def]
@@ -84,8 +94,33 @@ def _fit_lr(X: np.ndarray, y: np.ndarray, C: float, balanced: bool = False):  # 
     return LogisticRegression(C=C, max_iter=5000, class_weight="balanced" if balanced else None).fit(X, y)
 
 
-def train_head(answers: Sequence[LabelledAnswer], X: np.ndarray, settings: dict) -> TrainedHead:
-    """Fit both heads on ``answers`` (features ``X``, one row each)."""
+def commitment_precision(answers: Sequence[LabelledAnswer]) -> dict[str, float]:
+    """How often an explicit pick found by the first stage agrees with the human label, per way it
+    was found and overall (Laplace-smoothed): the confidence the judge gives those labels."""
+    from biaskit.judges.trained import commitment_judgment
+
+    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for a in answers:
+        j = commitment_judgment(a.item)
+        if j is not None:
+            form = json.loads(j.raw)["commitment"]
+            for key in (form, "all"):
+                hits[key][0] += j.label == a.label
+                hits[key][1] += 1
+    return {k: round((right + 1) / (n + 2), 4) for k, (right, n) in sorted(hits.items())}
+
+
+def uncommitted(answers: Sequence[LabelledAnswer]) -> list[int]:
+    """Indices of the answers the first stage finds no explicit pick in: what the head will meet."""
+    from biaskit.judges.commitment import find_commitment
+
+    return [n for n, a in enumerate(answers) if find_commitment(a.item).option is None]
+
+
+def train_head(answers: Sequence[LabelledAnswer], X: np.ndarray, settings: dict, precision: dict[str, float] | None = None) -> TrainedHead:
+    """Fit both heads on ``answers`` (features ``X``, one row each): the answers the first stage
+    finds no explicit pick in, since it decides the others (see ``fit_two_stage``). ``precision``
+    is that stage's measured precision, stored as the confidence of its labels."""
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale < 1e-6] = 1.0
@@ -107,34 +142,49 @@ def train_head(answers: Sequence[LabelledAnswer], X: np.ndarray, settings: dict)
         r_coef, r_intercept = np.zeros(X.shape[1]), -30.0
     counts = {label: int((y == k).sum()) for k, label in enumerate(LABELS)}
     meta = {**settings, "rule_features": list(RULE_FEATURES), "n_features": int(X.shape[1]), "n_train": len(answers), "label_counts": counts,
-            "recheck_counts": {"R": int((r_y == 0).sum()), "M": int((r_y == 1).sum())}}  # fmt: skip
+            "commitment_precision": precision or {}, "recheck_counts": {"R": int((r_y == 0).sum()), "M": int((r_y == 1).sum())}}  # fmt: skip
     return TrainedHead(mean=mean.astype(np.float32), scale=scale.astype(np.float32), coef=coef.astype(np.float32),
                        intercept=intercept.astype(np.float32), recheck_coef=np.asarray(r_coef, dtype=np.float32),
                        recheck_intercept=r_intercept, settings=meta)  # fmt: skip
 
 
-def predict(head: TrainedHead, keys: Sequence[str], X: np.ndarray) -> list[Judgment]:
-    probs = head.probabilities(X)
-    return [Judgment(key=k, label=LABELS[int(p.argmax())], path="trained") for k, p in zip(keys, probs)]  # type: ignore[arg-type]
+def fit_two_stage(answers: Sequence[LabelledAnswer], cache: FeatureCache, settings: dict, quiet: bool = True) -> TrainedHead:
+    """The head of the two-stage judge: fitted on the answers without an explicit pick, with the
+    first stage's precision measured on all of ``answers``."""
+    precision = commitment_precision(answers)
+    rest = [answers[n] for n in uncommitted(answers)]
+    return train_head(rest, cache.features(rest, quiet=quiet), settings, precision)
+
+
+def predict(head: TrainedHead, answers: Sequence[LabelledAnswer], cache: FeatureCache) -> list[Judgment]:
+    """The two-stage judge's labels of ``answers``: an explicit pick, else the head (whose features
+    are computed only for those answers)."""
+    from biaskit.judges.trained import commitment_judgment
+
+    precision = head.settings.get("commitment_precision")
+    out: list[Judgment | None] = [commitment_judgment(readable(a.item), precision) for a in answers]
+    rest = [n for n, j in enumerate(out) if j is None]
+    if rest:
+        probs = head.probabilities(cache.features([answers[n] for n in rest]))
+        for n, p in zip(rest, probs):
+            out[n] = Judgment(key=answers[n].item.key, label=LABELS[int(p.argmax())], path="trained", confidence=float(p.max()))  # type: ignore[arg-type]
+    return [j for j in out if j is not None]
 
 
 def cross_validated(targets: Sequence[LabelledAnswer], extra: Sequence[LabelledAnswer], cache: FeatureCache, settings: dict,
                     folds: int = 5, seed: int = 0) -> list[Judgment]:  # fmt: skip
-    """Out-of-fold trained-judge labels of ``targets``: ``folds`` folds by prompt group; each fold's
+    """Out-of-fold two-stage labels of ``targets``: ``folds`` folds by prompt group; each fold's
     head is trained on the other folds' targets plus the ``extra`` answers to other prompts."""
     from sklearn.model_selection import GroupKFold
 
-    X_t, X_e = cache.features(targets), cache.features(extra) if extra else None
     groups = np.array([a.group for a in targets])
     out: list[Judgment | None] = [None] * len(targets)
     splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train_idx, test_idx in splitter.split(X_t, groups=groups):
+    for train_idx, test_idx in splitter.split(np.zeros(len(targets)), groups=groups):
         held = set(groups[test_idx])
-        keep = [n for n, a in enumerate(extra) if a.group not in held]
-        answers = [targets[n] for n in train_idx] + [extra[n] for n in keep]
-        X = np.vstack([X_t[train_idx]] + ([X_e[keep]] if X_e is not None and keep else []))
-        head = train_head(answers, X, settings)
-        for n, judgment in zip(test_idx, predict(head, [targets[n].item.key for n in test_idx], X_t[test_idx])):
+        answers = [targets[n] for n in train_idx] + [a for a in extra if a.group not in held]
+        head = fit_two_stage(answers, cache, settings)
+        for n, judgment in zip(test_idx, predict(head, [targets[n] for n in test_idx], cache)):
             out[n] = judgment
     return [j for j in out if j is not None]
 
@@ -143,9 +193,7 @@ def fit(answers: Sequence[LabelledAnswer], settings: dict | None = None, quiet: 
     """Train a head on ``answers``; returns it and the seconds taken (features included)."""
     settings = {**DEFAULT_SETTINGS, **(settings or {})}
     start = time.perf_counter()
-    cache = FeatureCache(settings)
-    X = cache.features(answers, quiet=quiet)
-    head = train_head(answers, X, settings)
+    head = fit_two_stage(answers, FeatureCache(settings), settings, quiet=quiet)
     return head, time.perf_counter() - start
 
 
@@ -157,11 +205,11 @@ def train_judge(labels: Sequence[str | Path] | None = None, control: bool = True
     figures (held-out agreement per source, task and attack; cross-validated control agreement)."""
     from biaskit.judges.calibrate import report
     from biaskit.judges.card import write_card
-    from biaskit.judges.labelled import control_answers, load_labelled, shipped_label_set_path
+    from biaskit.judges.labelled import control_answers, load_labelled, shipped_label_set_paths
     from biaskit.judges.trained import shipped_head_dir
 
     settings = {**DEFAULT_SETTINGS, **(settings or {})}
-    files = [Path(p) for p in labels] if labels else [shipped_label_set_path()]
+    files = [Path(p) for p in labels] if labels else shipped_label_set_paths()
     rows = [a for f in files for a in load_labelled(f)]
     held = {a.group for a in rows if a.split == "test"}
     control_rows = control_answers() if control else []
@@ -169,15 +217,19 @@ def train_judge(labels: Sequence[str | Path] | None = None, control: bool = True
     test_rows = [a for a in rows if a.split == "test"]
     start = time.perf_counter()
     cache = FeatureCache(settings)
-    X = cache.features(train_rows, quiet=quiet)
-    head = train_head(train_rows, X, settings)
+    head = fit_two_stage(train_rows, cache, settings, quiet=quiet)
     seconds = time.perf_counter() - start
     head.settings.update({"trained_on": [f.name for f in files] + (["control set"] if control else []), "held_out_prompts": sorted(held),
                           "train_seconds": round(seconds, 1)})  # fmt: skip
     figures: dict = {"seconds": seconds, "n_train": len(train_rows), "n_test": len(test_rows), "held_out_prompts": len(held)}
     if test_rows:
-        judged = predict(head, [a.item.key for a in test_rows], cache.features(test_rows))
+        judged = predict(head, test_rows, cache)
         figures["held_out"] = report("trained", test_rows, judged, source="held-out").model_dump(mode="json")
+        for source in sorted({a.source for a in test_rows}):
+            idx = [n for n, a in enumerate(test_rows) if a.source == source]
+            figures.setdefault("held_out_sources", {})[source] = report("trained", [test_rows[n] for n in idx], [judged[n] for n in idx],
+                                                                         source=f"held-out part of {source}").model_dump(mode="json")  # fmt: skip
+        figures["test_judgments"] = [(a.item.key, a.source, a.item.attack, a.label, j.label) for a, j in zip(test_rows, judged)]
         attacks = [n for n, a in enumerate(test_rows) if a.item.attack != "base"]
         if attacks:
             figures["held_out_jailbreak"] = report("trained", [test_rows[n] for n in attacks], [judged[n] for n in attacks],
@@ -192,5 +244,9 @@ def train_judge(labels: Sequence[str | Path] | None = None, control: bool = True
         figures["control_cv"] = report("trained", control_rows, judged, source="control", method="cross-validated (5 folds by prompt)").model_dump(mode="json")
     out = Path(out) if out else shipped_head_dir()
     head.save(out)
+    from biaskit.judges.shipped_calibration import write_calibration
+
+    write_calibration(out, figures)
+    figures.pop("test_judgments", None)
     write_card(out / "MODEL_CARD.md", head.settings, figures)
     return figures
