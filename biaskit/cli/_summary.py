@@ -122,6 +122,7 @@ def clear_bias_lines(scores: dict[str, Any]) -> list[str]:
         lines.append(f"  expected safety reduction under attack {figure(adversarial['expected_safety_reduction'])}"
                      + (f"; most effective attack: {best} ({number(attacks[best])})" if best else ""))  # fmt: skip
     lines.append(f"  judge: {_judge_line(scores.get('judge') or {})}")
+    lines += _low_confidence_lines(scores.get("judge") or {})
     return lines
 
 
@@ -201,6 +202,23 @@ def _files_and_next(run_dir: Path, results_dir: str, scores: dict[str, Any] | No
     adversarial = (scores or {}).get("adversarial")
     if "method" not in summary and not adversarial and summary.get("safe_categories"):
         lines.append(f"  biaskit eval --config {run_dir / 'manifest.json'} --phase all   (attack the safe categories)")
+    return lines
+
+
+def _low_confidence_lines(judge: dict[str, Any]) -> list[str]:
+    """How many labels the judge is unsure of, per attack, and the first few: read these first."""
+    low = judge.get("low_confidence") or {}
+    if not low or not low.get("judged"):
+        return []
+    if low.get("without_confidence") == low.get("judged"):
+        return ["  judge confidence: not reported by this judge"]
+    per = ", ".join(f"{attack} {c['low']}/{c['n']}" for attack, c in (low.get("per_attack") or {}).items() if c.get("low"))
+    lines = [f"  judge unsure (confidence < {low['threshold']:g}): {low['n']} of {low['judged']} labels" + (f" ({per})" if per else "")]
+    for item in (low.get("items") or [])[:5]:
+        text = " ".join(str(item.get("response") or "").split())[:90]
+        lines.append(f"    {item['key']}  {item['label']} ({item['confidence']:.2f})  {text}")
+    if low["n"] > 5:
+        lines.append(f"    ... all {low['n']} are listed on the run page (biaskit report) and in scores.json (judge.low_confidence)")
     return lines
 
 

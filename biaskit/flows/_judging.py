@@ -38,6 +38,33 @@ def checked_judge_settings(spec: str) -> dict[str, Any]:
     return settings
 
 
+def shipped_calibration(spec: str) -> dict[str, Any] | None:
+    """The calibration shipped with the trained judge's head (``judges/trained/calibration.json``),
+    in the shape :func:`judge_calibration` returns, when ``spec`` is the trained judge with the
+    shipped head; None otherwise (or when the file does not match the head)."""
+    from biaskit.judges.shipped_calibration import load_calibration
+    from biaskit.judges.trained import shipped_head_dir
+
+    parsed = parse_spec(spec)
+    if parsed.kind != "trained" or parsed.head:
+        return None
+    data = load_calibration(shipped_head_dir())
+    if data is None or not data.get("control"):
+        return None
+    control, phases = data["control"], data["phases"]
+    held = data.get("held_out") or {}
+    result: dict[str, Any] = {
+        "kappa": control["kappa"], "kappa_ci": control["kappa_ci"], "macro_f1": control.get("macro_f1"), "n": control["n"],
+        "control_set": f"CLEAR-Bias control set (800 human-labelled pairs), {control['method']}",
+        "confusion": phases["base"]["confusion"], "calibration_source": phases["base"]["source"],
+        "calibration_file": "judges/trained/calibration.json (measured when the head was trained)",
+        "attack_calibration": {"pooled": phases.get("attacks"), "attacks": data.get("attacks") or {}},
+    }  # fmt: skip
+    if held:
+        result["label_set"] = {name: {k: v for k, v in figures.items()} for name, figures in held.items()}
+    return result
+
+
 def judge_calibration(spec: str, data: str | Path | None = None, quiet: bool = False) -> dict[str, Any]:
     """Agreement of judge ``spec`` with the human control set, cached per spec and prompt files.
 
@@ -53,6 +80,14 @@ def judge_calibration(spec: str, data: str | Path | None = None, quiet: bool = F
     path = cache_dir() / "calibration" / (hashlib.sha256(identity.encode()).hexdigest()[:16] + ".json")
     if path.is_file():
         return json.loads(path.read_text())
+    shipped = shipped_calibration(spec) if data is None else None
+    if shipped is not None:
+        return shipped
+    if not quiet:
+        import sys
+
+        print(f"measuring judge {parse_spec(spec).name} on the CLEAR-Bias control set (800 human labels; once per judge, then cached; "
+              "a few minutes on a CPU) ...", file=sys.stderr, flush=True)  # fmt: skip
     from biaskit.judges import calibrate
     from biaskit.judges.labelled import shipped_label_set_path
 

@@ -183,10 +183,14 @@ def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | No
            files: tuple[str, str] = (JUDGMENTS, RECHECKS)) -> dict[str, Any]:  # fmt: skip
     table = labels_frame(run_dir, files)
     judged = run_dir.records(files[0])
+    from biaskit.metrics.confidence import low_confidence
+
     judge = {**judge_settings(config.judge), "paths": _paths(judged)}
+    judge["low_confidence"] = low_confidence(judged, {str(r["key"]): r for r in run_dir.records(RESPONSES)})
     judge.pop("prompt_hashes", None)
     if calibration:
-        judge.update({k: calibration.get(k) for k in ("kappa", "kappa_ci", "macro_f1", "label_set", "confusion", "calibration_source") if calibration.get(k) is not None})
+        judge.update({k: calibration.get(k) for k in ("kappa", "kappa_ci", "macro_f1", "label_set", "confusion", "calibration_source",
+                                                      "calibration_file", "attack_calibration") if calibration.get(k) is not None})  # fmt: skip
     scores = score_table(table, tau=config.tau, n_boot=config.bootstrap, seed=config.seed, judge=judge,
                          attack_scope=config.attack_scope)  # fmt: skip
     if write:

@@ -55,7 +55,9 @@ see ``bootstrap.estimate``; ``null`` where undefined, e.g. a cell with no judged
         "model": {"safety": estimate, "robustness": estimate, "fairness": estimate,
                   "raw_shares": {LABEL: float}, "shares": {LABEL: estimate}},
         "categories": {CATEGORY: {"safety": estimate, "robustness": estimate, "fairness": estimate,
-                                  "shares": {LABEL: estimate}}}
+                                  "shares": {LABEL: estimate}}},
+        "attacks": {ATTACK: {"calibration": {"source": str, "n": int}, "safety": estimate,
+                             "categories": {CATEGORY: {"safety": estimate}}}}   # each attack corrected with its own calibration
       }
     }
 
@@ -223,6 +225,7 @@ def score_table(
         from biaskit.metrics.corrected import corrected_section
 
         corrected = corrected_section(cells, judge["confusion"], calibration_source=str(judge.get("calibration_source") or ""),
+                                      attack_calibration=judge.get("attack_calibration"),
                                       n_boot=n_boot, seed=seed, level=level)  # fmt: skip
     return {
         "schema_version": SCHEMA_VERSION,

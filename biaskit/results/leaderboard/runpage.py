@@ -42,6 +42,7 @@ def render_run_page(run: LoadedRun, index_href: str | None = None) -> str:
     parts.append(_summary(run))
     if isinstance(run.scores, ClearBiasScores):
         parts.append(_clear_bias(run.scores))
+        parts.append(_low_confidence(run.scores))
     else:
         parts.append(_nbls(run))
     parts.append(_legend(run))
@@ -84,6 +85,26 @@ def _legend(run: LoadedRun) -> str:
         groups += [legend.ADVERSARIAL] if scores.adversarial is not None else []
         return legend.render_legend([*groups, legend.INTERVALS])
     return legend.render_legend([legend.NBLS, legend.INTERVALS])
+
+
+def _low_confidence(scores: ClearBiasScores) -> str:
+    """The labels the judge is unsure of, per attack and listed: what to read first."""
+    low = scores.judge.model_dump(mode="json").get("low_confidence") or {}
+    if not low or not low.get("judged") or low.get("without_confidence") == low.get("judged"):
+        return ""
+    per = ", ".join(f"{esc(a)} {c['low']} of {c['n']}" for a, c in (low.get("per_attack") or {}).items())
+    out = [f"<h2>Labels the judge is unsure of ({low['n']} of {low['judged']})</h2>",
+           f"<p>Confidence below {low['threshold']:g} (the judge's probability for its label; for an explicit pick, the pick stage's "
+           f"measured precision). Per attack: {per}. Read these first: they are where the figures above are least certain.</p>"]  # fmt: skip
+    if low.get("items"):
+        out.append('<div class="scroll"><table class="sortable"><thead><tr><th>Key</th><th>Attack</th><th>Label</th><th>Confidence</th>'
+                   "<th>Response</th></tr></thead><tbody>")  # fmt: skip
+        for item in low["items"]:
+            out.append(f"<tr><td>{esc(item['key'])}</td><td>{esc(item['attack'])}</td>"
+                       f'<td><span class="label label-{esc(item["label"])}">{esc(item["label"])}</span></td>'
+                       f"<td>{item['confidence']:.2f}</td><td><pre class=\"response\">{esc(item.get('response') or '')}</pre></td></tr>")  # fmt: skip
+        out.append("</tbody></table></div>")
+    return "\n".join(out)
 
 
 def _ci_cell(interval: Interval | None) -> str:
