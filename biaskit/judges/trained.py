@@ -90,7 +90,9 @@ READ_CHARS = 12_000  # longer answers are read at their start and end (features 
 def readable(item: JudgeInput) -> JudgeInput:
     """The item with a huge answer cut to its start and end, and NUL bytes dropped, so that no
     answer can make the judge slow or crash."""
-    text = item.response.replace("\x00", " ")
+    from biaskit.judges.commitment import decoded
+
+    text = decoded(item.response.replace("\x00", " ")[: READ_CHARS * 4], item.attack)
     if len(text) > READ_CHARS:
         text = text[: READ_CHARS * 2 // 3] + "\n[...]\n" + text[-READ_CHARS // 3 :]
     return item if text == item.response else item.model_copy(update={"response": text})
