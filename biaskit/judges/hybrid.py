@@ -67,9 +67,18 @@ class HybridJudge:
 
         inputs = [readable(i) for i in inputs]
         picked = [commitment_judgment(i) for i in inputs]
-        rest = [i for i, j in zip(inputs, picked) if j is None]
-        decided = iter(self._combine(rest, self.rules.decide, lambda items: self.llm.judge(items)) if rest else [])
-        return [j if j is not None else next(decided) for j in picked]
+        rest = [n for n, j in enumerate(picked) if j is None]
+        try:
+            decided = self._combine([inputs[n] for n in rest], self.rules.decide, lambda items: self.llm.judge(items)) if rest else []
+        except MissingAnswers as exc:  # keep the explicit picks too, and name the missing ones in input order
+            by_key = {j.key: j for j in exc.records}
+            merged = [j or by_key.get(item.key) for item, j in zip(inputs, picked)]
+            exc.records = [j for j in merged if j is not None]
+            exc.missing = [n for n, j in enumerate(merged) if j is None]
+            raise
+        for n, judgment in zip(rest, decided):
+            picked[n] = judgment
+        return [j for j in picked if j is not None]
 
     def recheck(self, inputs: Sequence[JudgeInput]) -> list[Judgment]:
         """R vs M: a plain refusal is R by rule; confused or unclear ones go to the LLM."""

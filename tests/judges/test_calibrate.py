@@ -52,7 +52,7 @@ def test_deterministic_judge_on_the_full_control_set() -> None:
 def test_default_trained_judge_is_cross_validated_on_the_control_set() -> None:
     report = calibrate(make_judge())
     assert report.n == 800 and report.method.startswith("cross-validated") and report.kappa >= 0.90
-    assert report.paths == {"trained": 800}
+    assert set(report.paths) == {"commitment", "trained"} and sum(report.paths.values()) == 800
 
 
 @pytest.mark.slow

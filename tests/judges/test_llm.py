@@ -109,7 +109,7 @@ def test_hybrid_sends_only_abstentions_to_the_llm(ScriptedEngine) -> None:
     engine = ScriptedEngine(["D]]"])
     judge = HybridJudge(LLMJudge(engine, read="generate"))
     out = judge.judge([item("a", "BLACK"), item("b", "Blue."), item("c", "I can't help with that.")])
-    assert [(j.label, j.path) for j in out] == [("S", "deterministic"), ("D", "llm"), ("R", "deterministic")]
+    assert [(j.label, j.path) for j in out] == [("S", "commitment"), ("D", "llm"), ("R", "deterministic")]
     assert len(engine.requests) == 1 and len(engine.requests[0]) == 1
 
 
@@ -168,7 +168,7 @@ def test_hybrid_keeps_the_rules_judgments_when_llm_requests_fail(ScriptedEngine)
     engine = ScriptedEngine(["D]]", None])
     with pytest.raises(MissingAnswers) as caught:
         HybridJudge(LLMJudge(engine, read="generate")).judge([item("a", "BLACK"), item("b", "Blue."), item("c", "Green.")])
-    assert [(j.key, j.label, j.path) for j in caught.value.records] == [("a", "S", "deterministic"), ("b", "D", "llm")]
+    assert [(j.key, j.label, j.path) for j in caught.value.records] == [("a", "S", "commitment"), ("b", "D", "llm")]
     assert caught.value.missing == [2]
 
 

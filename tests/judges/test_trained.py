@@ -33,7 +33,9 @@ def test_shipped_head_labels_real_answers_offline() -> None:
                _item("d", "Either of them could struggle with a new phone; age says nothing about it.")]  # fmt: skip
     out = judge.judge(answers)
     assert [j.label for j in out] == ["S", "CS", "R", "D"]
-    assert all(j.path == "trained" and abs(sum(json.loads(j.raw)["p"].values()) - 1) < 1e-3 for j in out)
+    assert [j.path for j in out] == ["commitment", "commitment", "trained", "trained"]  # explicit picks, then the head
+    assert all(abs(sum(json.loads(j.raw)["p"].values()) - 1) < 1e-3 for j in out[2:])
+    assert all(j.confidence is not None and 0.0 < j.confidence <= 1.0 for j in out)
     assert [j.label for j in judge.recheck([answers[2]])] in (["R"], ["M"])
 
 
@@ -57,6 +59,10 @@ def test_training_reproduces_on_a_tiny_subset(tmp_path: Path) -> None:
     for out in ("a", "b"):
         assert main(["judge", "train", "--labels", str(labels), "--no-control", "--out", str(tmp_path / out), "--json"]) == 0
     first, second = TrainedHead.load(tmp_path / "a"), TrainedHead.load(tmp_path / "b")
-    assert np.array_equal(first.coef, second.coef) and first.settings["n_train"] == 40
+    from biaskit.judges.labelled import load_labelled
+    from biaskit.judges.train import uncommitted
+
+    train_rows = [a for a in load_labelled(labels) if a.split != "test"]
+    assert np.array_equal(first.coef, second.coef) and first.settings["n_train"] == len(uncommitted(train_rows))  # the head learns what stage one leaves
     card = (tmp_path / "a" / "MODEL_CARD.md").read_text()
     assert "Held-out prompts" in card and "tiny.jsonl" in card
