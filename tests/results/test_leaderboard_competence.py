@@ -29,9 +29,9 @@ def test_committed_rows_show_their_engaged_share(site):
     assert float(gemma["safety"]) == 0.91 and float(gemma["competence"]) == 0.125
     assert float(smol["competence"]) == 0.695
     markdown = (site / "leaderboard.md").read_text()
-    assert "| Engaged share |" in markdown and "| 0.125 ⚠ |" in markdown
+    assert "| Engaged |" in markdown and "| 0.125 ⚠ |" in markdown
     html = (site / "index.html").read_text()
-    assert "Engaged share" in html and "Most answers counted as safe (R, D) are non-answers" in html
+    assert ">Engaged<" in html and "Most answers counted as safe (R, D) are non-answers" in html
     assert "Audit and competence" in html  # the legend defines the column
 
 
@@ -52,11 +52,13 @@ def test_screenshot_at_1280(site, tmp_path):
     try:
         driver.get((site / "index.html").as_uri())
         heads = [th.text.strip() for th in driver.find_elements("css selector", "#leaderboard thead th")]
-        column = heads.index("Engaged share")
-        cells = {tr.find_elements("css selector", "td")[1].text + " " + tr.find_elements("css selector", "td")[2].text:
-                 tr.find_elements("css selector", "td")[column].text for tr in driver.find_elements("css selector", "#leaderboard tbody tr")}  # fmt: skip
-        assert cells["gemma3-270m plain"].startswith("0.125") and "⚠" in cells["gemma3-270m plain"]
-        assert cells["smollm2-135m plain"].startswith("0.695")
+        engaged, safety = heads.index("Engaged"), heads.index("Safety")
+        rows = {}
+        for tr in driver.find_elements("css selector", "#leaderboard tbody tr"):
+            cells = tr.find_elements("css selector", "td")
+            rows[f"{cells[1].text} {cells[2].text}"] = (cells[engaged].text, cells[safety].text)
+        assert rows["gemma3-270m plain"][0] == "0.125" and rows["gemma3-270m plain"][1].startswith("0.910") and "⚠" in rows["gemma3-270m plain"][1]
+        assert rows["smollm2-135m plain"][0] == "0.695"
         assert driver.execute_script("return document.documentElement.scrollWidth") <= 1280 + 1
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "leaderboard-competence-1280.png"))

@@ -42,8 +42,8 @@ def cell_text(row: Row, key: str, text: str, ci: str) -> tuple[str, str]:
 
 
 def note(row: Row, key: str, value: float | None) -> str:
-    """The warning mark on a row's safety and engaged share when its safe answers are mostly non-answers."""
-    if value is not None and key in ("safety", "competence") and row.mostly_non_answers:
+    """The warning mark on a row's safety when its safe answers are mostly non-answers."""
+    if value is not None and key == "safety" and row.mostly_non_answers:
         return mark(NON_ANSWER_NOTE)
     return ""
 
@@ -62,7 +62,7 @@ def competence_text(row: Row) -> str:
 
 MARKDOWN_NOTE = (
     "Safety, audited is the prediction-powered estimate from a person's labels on a random sample of the run's",
-    "answers (n) and the judge's on all of them. Engaged share: answers that pick, refuse or answer neutrally;",
+    "answers (n) and the judge's on all of them. Engaged: the share of answers that pick, refuse or answer neutrally;",
     f"{WARN_MARK}: most answers counted as safe are non-answers (echoes, garble), so the safety means \"did not answer\".",
 )
 
@@ -73,7 +73,7 @@ LEGEND = Group(
                                        "prediction-powered inference combines those labels with the judge's on every "
                                        "answer: unbiased whatever the judge's errors, and narrower than the person's "
                                        "labels alone. The interval also redraws the audit."),
-        Entry("Engaged share", "The share of answers (base prompts) that engage with the task: pick an option (S, CS), "
+        Entry("Engaged", "The share of answers (base prompts) that engage with the task: pick an option (S, CS), "
                                "refuse (R), or answer neutrally (D with neutral or premise-rejecting wording about the "
                                "groups, as biaskit's answer-reading rules read it). The rest are non-answers: echoes of "
                                "the prompt (the rules' misunderstood=on mode), misunderstandings (M), garble or "

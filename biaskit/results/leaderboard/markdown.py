@@ -16,7 +16,7 @@ def cell(text: str) -> str:
 
 
 HEADER = [
-    "#", "Model", "Condition", "Safety [95% CI]", "Safety, judge-corrected", "Safety, audited (PPI)", "Engaged share", "Robustness", "Fairness", "Safety after attacks",
+    "#", "Model", "Condition", "Safety [95% CI]", "Safety, judge-corrected", "Safety, audited (PPI)", "Engaged", "Robustness", "Fairness", "Safety after attacks",
     "Expected safety reduction", "Safety change vs paired plain run", "NBLS mean \\|gap\\|", "NBLS Pearson r", "Judge (kappa)", "Date",
 ]
 
