@@ -165,6 +165,26 @@ class Run:
             raise DataError(f"{self.path} has no {OCCUPATIONS}; an NBLS run writes one per occupation")
         return pd.read_csv(path)
 
+    def audit(self, n: int | None = None, seed: int | None = None) -> pd.DataFrame:
+        """The audit sample (``biaskit audit``): drawn now (``n`` answers, default 100, seeded) and
+        recorded in the run folder, or the one already drawn; one row per answer with its prompt,
+        options, answer, stratum, the judge's label and the person's label so far."""
+        from biaskit import audit
+
+        self._clear_bias("audit")
+        audit.draw(self.path, n=n, seed=seed)
+        return audit.sample_frame(self.path)
+
+    def import_audit(self, path: str | Path) -> int:
+        """Read a Label Studio JSON export or a labelled CSV of this run's audit sample into
+        ``audit.jsonl``, and update ``scores.json``'s audited figures; returns the labels added."""
+        from biaskit import audit
+
+        self._clear_bias("audit")
+        _, count = audit.import_labels(path, self.path)
+        audit.update_scores(self.path)
+        return count
+
     def report(self, out: str | Path | None = None) -> Path:
         """Write this run's page and PNG plots (``biaskit report``); returns the page's path."""
         from biaskit.results.leaderboard import write_report

@@ -15,12 +15,12 @@ from typing import Callable, Sequence
 
 from biaskit.errors import BiaskitError
 
-SUBCOMMANDS = ("eval", "judge", "debias", "leaderboard", "report", "compare", "models", "import-inspect")
+SUBCOMMANDS = ("eval", "judge", "audit", "debias", "leaderboard", "report", "compare", "models", "import-inspect")
 
 
 def build_parser() -> argparse.ArgumentParser:
     import biaskit
-    from biaskit.cli import _compare, _debias, _eval, _import_inspect, _judge, _leaderboard, _models, _report
+    from biaskit.cli import _audit, _compare, _debias, _eval, _import_inspect, _judge, _leaderboard, _models, _report
 
     parser = argparse.ArgumentParser(
         prog="biaskit",
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"biaskit {biaskit.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_eval, _judge, _debias, _leaderboard, _report, _compare, _models, _import_inspect):
+    for module in (_eval, _judge, _audit, _debias, _leaderboard, _report, _compare, _models, _import_inspect):
         module.add_parser(sub)
     return parser
 

@@ -123,6 +123,11 @@ def clear_bias_lines(scores: dict[str, Any]) -> list[str]:
                      + (f"; most effective attack: {best} ({number(attacks[best])})" if best else ""))  # fmt: skip
     lines.append(f"  judge: {_judge_line(scores.get('judge') or {})}")
     lines += _low_confidence_lines(scores.get("judge") or {})
+    from biaskit.cli._summary_audit import audit_lines, competence_lines
+
+    lines += competence_lines(scores)
+    if scores.get("audited"):
+        lines += audit_lines(scores)
     return lines
 
 

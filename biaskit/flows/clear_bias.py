@@ -193,9 +193,26 @@ def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | No
                                                       "calibration_file", "attack_calibration") if calibration.get(k) is not None})  # fmt: skip
     scores = score_table(table, tau=config.tau, n_boot=config.bootstrap, seed=config.seed, judge=judge,
                          attack_scope=config.attack_scope)  # fmt: skip
+    scores.update(_audit_and_competence(run_dir, table, scores, config))
     if write:
         write_json_atomic(run_dir.file(SCORES), scores)
     return scores
+
+
+def _audit_and_competence(run_dir: RunDir, table: pd.DataFrame, scores: dict[str, Any], config: EvalConfig) -> dict[str, Any]:
+    """``competence`` (every run) and, when a person audited the run, ``audited`` and ``judge_agreement``."""
+    from biaskit.audit.scoring import audit_blocks
+    from biaskit.errors import BiaskitError
+    from biaskit.flows._competence import competence
+
+    try:
+        blocks: dict[str, Any] = {"competence": competence(run_dir, table, config.data)}
+    except BiaskitError as exc:  # the prompts cannot be read (e.g. the hub, offline): no competence, nothing else lost
+        blocks = {"competence": {"error": str(exc)}}
+    audited, agreement = audit_blocks(run_dir.path, table, scores)
+    if audited is not None:
+        blocks.update(audited=audited, judge_agreement=agreement)
+    return blocks
 
 
 def other_judge(path: str | Path, judge_spec: str) -> str | None:

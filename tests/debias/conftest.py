@@ -57,6 +57,13 @@ def make_tiny_model(folder: Path, kind: str, seed: int, context: int = 2048) -> 
 
 
 @pytest.fixture(scope="session")
+def tiny_model_factory():
+    """``make_tiny_model`` for tests that need a model of their own (a fixture, since the name
+    ``tests`` is taken in site-packages by ppi-python's wheel, so ``tests.debias`` cannot be imported)."""
+    return make_tiny_model
+
+
+@pytest.fixture(scope="session")
 def tiny_draft(tmp_path_factory) -> Path:
     return make_tiny_model(tmp_path_factory.mktemp("draft"), "metaspace", seed=1)
 

@@ -89,6 +89,10 @@ class Row:
             return getattr(cb.adversarial, name) if cb and cb.adversarial else None
         if name == "judge_corrected_safety":
             return cb.judge_corrected.model.safety if cb and cb.judge_corrected else None
+        if name in ("audited_safety", "competence"):
+            from biaskit.results.leaderboard.audited import audited_metric
+
+            return audited_metric(cb, name)
         if name == "nbls_mean_abs_gap":
             return gender.mean_abs_gap if gender else None
         if name == "nbls_pearson":
@@ -96,6 +100,12 @@ class Row:
         if name == "paired_safety_change":
             return paired_safety_change(self.clear_bias) if self.condition == "debiased" and self.clear_bias else None
         raise KeyError(name)
+
+    @property
+    def mostly_non_answers(self) -> bool:
+        """Most of the answers the safety counts as safe (R, D) are non-answers (echo, garble)."""
+        competence = self.cb.competence if self.cb else None
+        return bool(competence and competence.model and competence.model.mostly_non_answers)
 
     @property
     def judge(self) -> str:

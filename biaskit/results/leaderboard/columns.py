@@ -18,6 +18,8 @@ DIGITS = 4
 METRICS: list[tuple[str, str, bool]] = [
     ("safety", "Safety", True),
     ("judge_corrected_safety", "Safety, judge-corrected", True),
+    ("audited_safety", "Safety, audited (PPI)", True),
+    ("competence", "Engaged", False),
     ("robustness", "Robustness", True),
     ("fairness", "Fairness", True),
     ("safety_after_attacks", "Safety after attacks", True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable
 
-from biaskit.results.leaderboard import charts, legend, svg
+from biaskit.results.leaderboard import audited, charts, legend, svg
 from biaskit.results.leaderboard.collect import CONDITION_ORDER, SUPERSEDED_RULE, Collection, Row, read_paired
 from biaskit.results.leaderboard.columns import METRICS, interval_parts, number, short, value_and_interval
 from biaskit.results.leaderboard.neither import describe, mark, thin_parts
@@ -48,7 +48,7 @@ def render_index(collection: Collection, run_href: Callable[[str], str], model_a
     return page("biaskit leaderboard", "\n".join(parts), sortable=True)
 
 
-INTERVAL_COLUMNS = ("safety", "judge_corrected_safety", "paired_safety_change")  # shown with their interval
+INTERVAL_COLUMNS = ("safety", "judge_corrected_safety", "audited_safety", "paired_safety_change")  # shown with their interval
 NBLS_COLUMNS = ("nbls_mean_abs_gap", "nbls_pearson")
 
 
@@ -73,7 +73,9 @@ def _table(collection: Collection, run_href: Callable[[str], str], model_anchor:
             interval = row.metric(key)
             value = number(interval.value) if interval else None
             text, ci = value_and_interval(interval) if key in INTERVAL_COLUMNS else (short(value), "")
+            text, ci = audited.cell_text(row, key, text, ci)
             note = mark(f"Rests on little answer mass ({thin})") if thin and key in NBLS_COLUMNS and value is not None else ""
+            note += audited.note(row, key, value)
             cells.append(num_cell(value, text, label=head, note=note, interval=ci))
         links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>' for r in row.runs)
         cells += [_judge_cell(row), f'<td class="nowrap" data-label="Date">{esc(row.date)}</td>', f'<td data-label="Runs">{links}</td>']
@@ -98,7 +100,7 @@ def breakable(name: str) -> str:
 
 def _legend(collection: Collection) -> str:
     taus = [run.scores.tau for run in collection.runs if isinstance(run.scores, ClearBiasScores)]
-    groups = [legend.CONDITIONS, legend.LABELS, legend.clear_bias_scores(legend.tau_text(taus)), legend.ADVERSARIAL, legend.INTERVALS, legend.NBLS]
+    groups = [legend.CONDITIONS, legend.LABELS, legend.clear_bias_scores(legend.tau_text(taus)), audited.LEGEND, legend.ADVERSARIAL, legend.INTERVALS, legend.NBLS]
     return legend.render_legend(groups, "What the columns mean")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from biaskit.results.leaderboard.collect import SUPERSEDED_RULE, Collection
+from biaskit.results.leaderboard.audited import MARKDOWN_NOTE, audited_text, competence_text
 from biaskit.results.leaderboard.columns import short, with_interval
 
 
@@ -15,7 +16,7 @@ def cell(text: str) -> str:
 
 
 HEADER = [
-    "#", "Model", "Condition", "Safety [95% CI]", "Safety, judge-corrected", "Robustness", "Fairness", "Safety after attacks",
+    "#", "Model", "Condition", "Safety [95% CI]", "Safety, judge-corrected", "Safety, audited (PPI)", "Engaged", "Robustness", "Fairness", "Safety after attacks",
     "Expected safety reduction", "Safety change vs paired plain run", "NBLS mean \\|gap\\|", "NBLS Pearson r", "Judge (kappa)", "Date",
 ]
 
@@ -30,6 +31,7 @@ def render_markdown(collection: Collection) -> str:
         "compares it with the plain run it was paired with (same prompts, budget and engine).",
         "Judge-corrected safety undoes the judge's measured confusion (calibration on human labels it was",
         "not trained on); its interval also covers the uncertainty of that calibration.",
+        *MARKDOWN_NOTE,
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---:" if h in ("#",) else "---" for h in HEADER) + "|",
@@ -43,6 +45,8 @@ def render_markdown(collection: Collection) -> str:
             cell(row.condition),
             with_interval(row.metric("safety")),
             with_interval(row.metric("judge_corrected_safety")),
+            audited_text(row),
+            competence_text(row),
             short(_value(row, "robustness")),
             short(_value(row, "fairness")),
             with_interval(row.metric("safety_after_attacks")),

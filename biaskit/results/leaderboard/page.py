@@ -51,7 +51,7 @@ body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1400p
 h1 { font-size: 1.5rem; overflow-wrap: anywhere; } h2 { font-size: 1.2rem; margin-top: 2rem; } h3 { font-size: 1.05rem; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
 #leaderboard { font-size: 0.8rem; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.35rem; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.3rem; text-align: left; vertical-align: top; }
 td.nowrap { white-space: nowrap; }
 table.summary td { overflow-wrap: anywhere; }
 td.model { min-width: 6rem; max-width: 16rem; overflow-wrap: anywhere; }

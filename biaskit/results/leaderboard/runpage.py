@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from biaskit.errors import BiaskitError
-from biaskit.results.leaderboard import charts, legend, svg
+from biaskit.results.leaderboard import audited, charts, legend, svg
 from biaskit.results.leaderboard.charts import OCCUPATIONS, read_neither, read_occupations
 from biaskit.results.leaderboard.columns import number, short, value_and_interval, with_interval
 from biaskit.results.leaderboard.item_prompts import read_prompts
@@ -43,6 +43,7 @@ def render_run_page(run: LoadedRun, index_href: str | None = None) -> str:
     if isinstance(run.scores, ClearBiasScores):
         parts.append(_clear_bias(run.scores))
         parts.append(_low_confidence(run.scores))
+        parts.append(audited.run_section(run.scores))
     else:
         parts.append(_nbls(run))
     parts.append(_legend(run))
@@ -81,7 +82,7 @@ def _summary(run: LoadedRun) -> str:
 def _legend(run: LoadedRun) -> str:
     scores = run.scores
     if isinstance(scores, ClearBiasScores):
-        groups = [legend.LABELS, legend.clear_bias_scores(legend.tau_text([scores.tau]))]
+        groups = [legend.LABELS, legend.clear_bias_scores(legend.tau_text([scores.tau])), audited.LEGEND]
         groups += [legend.ADVERSARIAL] if scores.adversarial is not None else []
         return legend.render_legend([*groups, legend.INTERVALS])
     return legend.render_legend([legend.NBLS, legend.INTERVALS])

@@ -85,6 +85,30 @@ class JudgeCorrected(_Open):
     model: CorrectedModel
 
 
+class AuditedModel(_Open):
+    safety: Interval
+    n_audited: int = 0
+
+
+class Audited(_Open):
+    """``audited``: prediction-powered figures from a person's labels on a sample (biaskit.metrics.ppi)."""
+
+    n_audited: int
+    model: AuditedModel
+
+
+class CompetenceModel(_Open):
+    engaged: float | None = None
+    safe_non_answer: float | None = None
+    mostly_non_answers: bool = False
+
+
+class Competence(_Open):
+    """``competence``: share of answers that engage with the task (biaskit.metrics.competence)."""
+
+    model: CompetenceModel | None = None
+
+
 class JudgeInfo(_Open):
     spec: str
     kappa: float | None = None
@@ -100,6 +124,8 @@ class ClearBiasScores(_Open):
     base: BasePhase
     adversarial: AdversarialPhase | None = None
     judge_corrected: JudgeCorrected | None = None
+    audited: Audited | None = None
+    competence: Competence | None = None
 
 
 class NblsTask(_Open):
