@@ -1,0 +1,52 @@
+"""Re-judge every committed CLEAR-Bias run with the current default judge and record before/after.
+
+    python judges/labels/tools/rejudge_committed.py            # writes results/studies/judge-under-attack/rejudge.json
+
+Each run is re-judged by its own judge spec through ``biaskit.judge`` (the store keeps the old labels
+beside as ``judgments.<judge>-<revision>.jsonl``) and rescored; the safety figures before and after,
+and how many labels changed, are written to the study folder.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import biaskit
+
+ROOT = Path(__file__).resolve().parents[3]
+OUT = ROOT / "results" / "studies" / "judge-under-attack" / "rejudge.json"
+
+
+def figures(scores: dict) -> dict:
+    adv = scores.get("adversarial") or {}
+    return {"safety": scores["base"]["model"]["safety"], "safety_after_attacks": adv.get("safety_after_attacks"),
+            "expected_safety_reduction": adv.get("expected_safety_reduction")}  # fmt: skip
+
+
+def main() -> None:
+    report = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    runs = [p for p in sorted((ROOT / "results").glob("clear-bias-*")) if (p / "scores.json").is_file()]
+    for run in runs:
+        if run.name in report and "after" in report[run.name]:
+            continue
+        before_scores = json.loads((run / "scores.json").read_text())
+        before_labels = {j["key"]: j["label"] for j in map(json.loads, open(run / "judgments.jsonl"))}
+        spec = json.loads((run / "manifest.json").read_text())["config"].get("judge", "trained")
+        print(f"{run.name}: re-judging {len(before_labels)} answers with {spec}", file=sys.stderr, flush=True)
+        biaskit.judge(run, judge=spec)
+        after_scores = json.loads((run / "scores.json").read_text())
+        after_labels = {j["key"]: j["label"] for j in map(json.loads, open(run / "judgments.jsonl"))}
+        changed = Counter(f"{before_labels[k]}->{after_labels.get(k)}" for k in before_labels if before_labels[k] != after_labels.get(k))
+        report[run.name] = {"judge": spec, "answers": len(before_labels), "labels_changed": sum(changed.values()), "changes": dict(changed.most_common()),
+                            "before": figures(before_scores), "after": figures(after_scores),
+                            "paths_after": after_scores["judge"].get("paths"),
+                            "low_confidence_after": {k: v for k, v in (after_scores["judge"].get("low_confidence") or {}).items() if k != "items"}}  # fmt: skip
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
