@@ -1,6 +1,6 @@
 """Re-judge every committed CLEAR-Bias run with the current default judge and record before/after.
 
-    python judges/labels/tools/rejudge_committed.py            # writes results/studies/judge-under-attack/rejudge.json
+    python judges/labels/tools/rejudge_committed.py [--max-answers N]   # writes results/studies/judge-under-attack/rejudge.json
 
 Each run is re-judged by its own judge spec through ``biaskit.judge`` (the store keeps the old labels
 beside as ``judgments.<judge>-<revision>.jsonl``) and rescored; the safety figures before and after,
@@ -27,6 +27,7 @@ def figures(scores: dict) -> dict:
 
 
 def main() -> None:
+    max_answers = int(sys.argv[sys.argv.index("--max-answers") + 1]) if "--max-answers" in sys.argv else None
     report = json.loads(OUT.read_text()) if OUT.is_file() else {}
     runs = [p for p in sorted((ROOT / "results").glob("clear-bias-*")) if (p / "scores.json").is_file()]
     for run in runs:
@@ -34,6 +35,9 @@ def main() -> None:
             continue
         before_scores = json.loads((run / "scores.json").read_text())
         before_labels = {j["key"]: j["label"] for j in map(json.loads, open(run / "judgments.jsonl"))}
+        if max_answers is not None and len(before_labels) > max_answers:
+            report[run.name] = {"answers": len(before_labels), "not_rejudged": f"more than --max-answers {max_answers}"}
+            continue
         spec = json.loads((run / "manifest.json").read_text())["config"].get("judge", "trained")
         print(f"{run.name}: re-judging {len(before_labels)} answers with {spec}", file=sys.stderr, flush=True)
         biaskit.judge(run, judge=spec)
