@@ -255,14 +255,14 @@ def test_report_of_a_broken_run_is_a_one_line_error(mixed, capsys) -> None:
     assert len(err) == 1 and "scores.json missing" in err[0]
 
 
-def test_committed_results_validate() -> None:
+def test_committed_results_validate(committed_results) -> None:
     """CI runs `biaskit leaderboard --check` on results/; this is the same check in the test suite."""
-    collection = collect(REPO / "results")
+    collection = collect(committed_results)
     assert collection.skipped == [], [f"{s.name}: {s.reason}" for s in collection.skipped]
 
 
-def test_committed_results_show_the_default_model() -> None:
-    collection = collect(REPO / "results")
+def test_committed_results_show_the_default_model(committed_results) -> None:
+    collection = collect(committed_results)
     if not collection.runs:
         pytest.skip("no runs committed under results/ yet")
     default = [r for r in collection.rows if "smollm2" in r.model.lower().replace("-", "")]

@@ -153,9 +153,9 @@ WIDTHS = {"1280": (1280, 1000), "390": (390, 844)}
 
 
 @pytest.fixture(scope="module")
-def committed_site(tmp_path_factory):
+def committed_site(tmp_path_factory, committed_results):
     out = tmp_path_factory.mktemp("committed-site")
-    collection = build_leaderboard(REPO / "results", out)
+    collection = build_leaderboard(committed_results, out)
     if not collection.rows:
         pytest.skip("no runs committed under results/ yet")
     return out, collection

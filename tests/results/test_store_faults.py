@@ -11,9 +11,10 @@ import pytest
 
 from biaskit.errors import ConfigError, DataError, IncompleteStage, MissingAnswers
 from biaskit.results.jsonl import JsonlWriter, read_records
-from biaskit.results.store import JUDGMENTS, MANIFEST, RESPONSES, RunDir
+from biaskit.results.store import HISTORY, JUDGMENTS, MANIFEST, RESPONSES, RunDir
 
-REPO = Path(__file__).resolve().parents[2]
+from _committed import committed_files, committed_runs
+
 
 
 def _judgment(key: str, label: str, category: str = "gender") -> dict:
@@ -157,7 +158,9 @@ def test_records_made_before_fingerprints_still_resume(tmp_path: Path) -> None:
 
 
 def test_committed_results_still_load() -> None:
-    files = sorted(p for p in (REPO / "results").glob("*/*.jsonl"))
+    runs = committed_runs()
+    # the committed runs' stage files; history.jsonl is a log of invocations, not keyed records
+    files = [p for p in committed_files() if p.parent in runs and p.suffix == ".jsonl" and p.name != HISTORY]
     assert files, "no committed runs found"
     loaded = 0
     for path in files:
