@@ -156,6 +156,7 @@ def generate_responses(
         return [response_key(item.id, k) for k in range(sampling.n)]
 
     def work(batch: Sequence[PromptItem]) -> Iterator[dict[str, Any]]:
+        _load_outside_the_bar(engine, bar)
         for index, completions in stream_answers(engine, [item.request() for item in batch], sampling):
             item = batch[index]
             for sample, completion in enumerate(completions):
@@ -172,6 +173,19 @@ def generate_responses(
 
     with tqdm(total=len(items) * sampling.n, desc=desc, unit="resp", disable=quiet, dynamic_ncols=True) as bar:
         return run.run_stage(RESPONSES, items, keys, work, batch_size, progress=bar.update, fingerprint=fingerprint)
+
+
+def _load_outside_the_bar(engine: Engine, bar: tqdm) -> None:
+    """Load a lazily loaded engine before its first answer and restart the bar's clock, so that the
+    bar's rate and time left measure answering, not the model load."""
+    if getattr(engine, "loaded", True):
+        return
+    bar.set_postfix_str("loading the model", refresh=True)
+    getattr(engine, "engine")
+    done = bar.n
+    bar.reset()
+    bar.update(done)
+    bar.set_postfix_str("")
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from biaskit.cli._common import silence_libraries
+from biaskit.cli._common import add_output_options
 from biaskit.cli._summary import debias_text
 from biaskit.results.jsonl import parse_json_lines
 from biaskit.errors import ConfigError, DataError
@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default=None, help="model dtype (default: float32 on hf, vLLM's own choice on vllm)")
     p.add_argument("--out", metavar="FILE", help="append results as JSONL here instead of printing them")
     p.add_argument("--json", action="store_true", help="end with the run's decoding figures as one JSON line on stdout instead of a table")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or library warnings")
+    add_output_options(p)
     p.set_defaults(handler=run)
 
 
@@ -81,8 +81,6 @@ def _stats_line(result) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.quiet:
-        silence_libraries()  # before the libraries are imported: some warn as they load
     from biaskit.debias import debias_generate, summarize
     from biaskit.debias.constitution import load_constitution
     from biaskit.debias.settings import DebiasSettings
