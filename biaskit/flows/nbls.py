@@ -250,14 +250,16 @@ def run(
 
 
 def headline(scores: dict[str, Any]) -> dict[str, Any]:
-    """The figures the CLI prints: gender gap and correlation, race JSD, and the grounded change."""
+    """The figures the CLI prints: gender gaps (absolute and signed), correlation and "neither" share,
+    race JSD, and the grounded change."""
     out: dict[str, Any] = {"method": scores["method"], "occupations": scores["n_occupations"]}
     for name, block in (("plain", scores), ("grounded", scores["grounded"])):
         if not block:
             continue
         if block.get("gender"):
-            out[f"{name}_mean_abs_gap"] = block["gender"]["mean_abs_gap"]
-            out[f"{name}_pearson"] = block["gender"]["pearson"]
+            for key in ("mean_abs_gap", "signed_gap", "pearson", "neither_share"):
+                if key in block["gender"]:
+                    out[f"{name}_{key}"] = block["gender"][key]
         if block.get("race"):
             out[f"{name}_race_jsd"] = block["race"]["jsd"]
     if scores["grounded"]:

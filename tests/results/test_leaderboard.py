@@ -296,3 +296,15 @@ def test_debiased_categories_are_drawn_beside_their_paired_plain_run(results, tm
     csv_row = next(r for r in csv.DictReader((tmp_path / "after" / "leaderboard.csv").open()) if r["condition"] == "debiased")
     assert (csv_row["paired_safety_change"], csv_row["paired_safety_change_lo"]) == ("0.0500", "0.0100")
     assert "0.050 [0.010, 0.090]" in (tmp_path / "after" / "leaderboard.md").read_text() and "0.050 [0.010, 0.090]" in page
+
+
+def test_a_quick_run_that_went_further_through_the_phases_never_hides_a_larger_one(tmp_path) -> None:
+    root = tmp_path / "results"
+    write_clear_bias_run(root, "committed-200", "org/model-x", seed=5, prompts_per_cell=10, attacks=False, n_boot=20)
+    write_clear_bias_run(root, "quick-20", "org/model-x", seed=6, prompts_per_cell=1, attacks=True, n_boot=20)  # later, with attacks
+    _edit_json(root / "quick-20" / "manifest.json", lambda d: d.update(finished_at="2099-01-01T00:00:00+00:00"))
+    collection = collect(root)
+    assert [r.clear_bias.name for r in collection.rows] == ["committed-200"]
+    assert collection.superseded == [("quick-20", "committed-200")]
+    build_leaderboard(root, tmp_path / "site")
+    assert "the largest sample first" in (tmp_path / "site" / "index.html").read_text()  # the rule, in the legend
