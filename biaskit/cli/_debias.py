@@ -28,7 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--prompts", metavar="FILE", help="prompts: .txt (one per line) or .jsonl (a 'prompt' field per line)")
     p.add_argument("--draft", default="smollm2-135m", help="draft model: alias, local path or hub id (default: smollm2-135m)")
     p.add_argument("--verifier", default="smollm2-135m", help="verifier model; may use a different tokenizer (default: smollm2-135m)")
-    p.add_argument("--constitution", default="india_articles_14_17", help="shipped name (india_articles_14_17, anti_discrimination) or a file path")
+    p.add_argument("--constitution", default="anti_discrimination",
+                   help="shipped name (anti_discrimination, the default: general non-discrimination principles; "
+                        "india_articles_14_17: Articles 14-17 of the Indian constitution, for caste and religion) or a file path")
     p.add_argument("--rule", default="constitutional", help="selection rule: constitutional (default) or reference")
     p.add_argument("--gamma", type=int, default=4, help="draft tokens proposed per block, 1-16 (default 4)")
     p.add_argument("--alpha", type=float, default=1.0, help="weight of the fairness divergence, 0-100 (default 1.0)")

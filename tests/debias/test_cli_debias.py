@@ -64,7 +64,7 @@ def test_model_that_cannot_be_loaded(capsys, tmp_path):
 
 
 def test_prompt_longer_than_the_context(capsys, tmp_path):
-    from tests.debias.conftest import make_tiny_model
+    from _tiny_models import make_tiny_model
 
     small = make_tiny_model(tmp_path / "small", "metaspace", seed=3, context=64)
     capsys.readouterr()
