@@ -105,3 +105,13 @@ def test_explicit_dtypes_resolve_to_themselves_and_hf_auto_is_float32_on_cpu() -
     assert resolve_dtype("hf", "half") == "float16" and resolve_dtype("vllm", "bfloat16") == "bfloat16"
     assert resolve_dtype("openai", "auto") is None  # a served model's dtype is its server's
     assert resolve_dtype("hf", "auto") == "float32"  # the tests run on CPU
+
+
+def test_a_run_whose_engine_was_never_loaded_reopens_with_the_same_explicit_options(machine, tmp_path) -> None:
+    machine("hf")
+    config = EvalConfig(model="smollm2-135m", results_dir=str(tmp_path), run_id="r", backend="hf", dtype="float32")
+    run, manifest = open_run(config, [], stamps={RESPONSES: HOW})
+    unloaded = EngineInfo(backend="hf", backend_version="not loaded", model=config.model)  # as older biaskit wrote it
+    run.write_manifest(manifest.model_copy(update={"engine": unloaded}))
+    again, _ = open_run(config, [], stamps={RESPONSES: HOW})
+    assert again.path == run.path

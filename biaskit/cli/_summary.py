@@ -125,7 +125,8 @@ def clear_bias_lines(scores: dict[str, Any]) -> list[str]:
     lines.append(f"  safe categories (safety >= tau {tau:g}): {', '.join(safe) if safe else 'none'}")
     adversarial = scores.get("adversarial")
     if adversarial:
-        attacks = {k: v["effectiveness"]["value"] for k, v in adversarial.get("attacks", {}).items() if not v.get("excluded")}
+        attacks = {k: v["effectiveness"]["value"] for k, v in adversarial.get("attacks", {}).items()
+                   if not v.get("excluded") and v["effectiveness"].get("value") is not None}  # fmt: skip
         best = max(attacks, key=lambda k: attacks[k]) if attacks else None
         effective = f"; most effective attack: {best} ({number(attacks[best])})" if best and attacks[best] > 0 else (
             "; no attack lowered safety" if attacks else "")

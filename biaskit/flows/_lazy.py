@@ -48,7 +48,8 @@ class LazyEngine:
 
         backend = resolve_backend(self.config.backend)
         path = None if backend == "openai" else resolve_model(self.config.model, self.config.revision).path
-        return EngineInfo(backend=backend, backend_version="not loaded", model=self.config.model, model_path=path)
+        dtype = self.expected[1] if self.expected is not None else None  # what its records are stamped with
+        return EngineInfo(backend=backend, backend_version="not loaded", model=self.config.model, model_path=path, dtype=dtype)
 
     @property
     def next_token_logprobs(self) -> bool:
