@@ -10,8 +10,6 @@ work leaves no run folder behind.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,36 +24,30 @@ from biaskit.errors import ConfigError, IncompleteStage, shorten
 from biaskit.results.manifest import Manifest, file_sha256, invocation
 from biaskit.results.store import HISTORY, MANIFEST, RESPONSES, RunDir, StageCounts, now_iso
 from biaskit.suites._types import PromptItem
+from biaskit.fingerprint import check_stage, engine_identity, fingerprint, local_engine, recorded_engine
+
+__all__ = ["close_failed", "engine_session", "fingerprint", "generate_responses", "open_run", "response_key"]
 
 
-# What makes one answer what it is; options such as --limit or --tasks choose which items are asked.
-FINGERPRINTED = ("model", "revision", "backend", "dtype", "condition", "debias")
-
-
-def fingerprint(config: EvalConfig, **how: Any) -> str:
-    """A short hash of the model identity and ``how`` the records of a stage are made (the
-    sampling options, say), stamped on each record so a resume never mixes two kinds."""
-    identity = {**{name: getattr(config, name) for name in FINGERPRINTED}, **how}
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def open_run(config: EvalConfig, data_files: Sequence[Path], stamps: Mapping[str, str] | None = None) -> tuple[RunDir, Manifest]:
+def open_run(config: EvalConfig, data_files: Sequence[Path], stamps: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[RunDir, Manifest]:
     """Create or reopen ``results/<run_id>``; a reopened run must have been made with the same options.
 
     Errors in the options or the model reference are raised before any folder is made. ``stamps``
-    maps stage files to the fingerprint this run gives their records: a record on disk made under
-    another one is refused, whether or not the manifest survived.
+    maps stage files to how this run makes their records (the ``how`` of :func:`fingerprint`): a
+    record on disk made under another fingerprint (another engine too) is refused, whether or not
+    the manifest survived.
     """
     sampling = config.sampling()
     if resolve_backend(config.backend) != "openai":  # a served model is checked by asking its server
         check_model(config.model)
     run = RunDir(Path(config.results_dir) / config.resolved_run_id())
-    for stage, stamp in (stamps or {}).items():
-        run.check_fingerprint(stage, stamp)
-    resolved = config.model_dump(mode="json")
     previous = run.read_manifest()
+    for stage, how in (stamps or {}).items():
+        check_stage(run, config, stage, how, previous)
+    resolved = config.model_dump(mode="json")
     if previous is not None:
-        old, new = identity_options(with_defaults(previous.config)), identity_options(resolved)
+        old = engine_identity(identity_options(with_defaults(previous.config)), recorded_engine(previous))
+        new = engine_identity(identity_options(resolved), local_engine(config) if recorded_engine(previous) else None)
         if old != new:
             changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
             raise ConfigError(
@@ -164,6 +156,7 @@ def generate_responses(
         return [response_key(item.id, k) for k in range(sampling.n)]
 
     def work(batch: Sequence[PromptItem]) -> Iterator[dict[str, Any]]:
+        _load_outside_the_bar(engine, bar)
         for index, completions in stream_answers(engine, [item.request() for item in batch], sampling):
             item = batch[index]
             for sample, completion in enumerate(completions):
@@ -180,6 +173,19 @@ def generate_responses(
 
     with tqdm(total=len(items) * sampling.n, desc=desc, unit="resp", disable=quiet, dynamic_ncols=True) as bar:
         return run.run_stage(RESPONSES, items, keys, work, batch_size, progress=bar.update, fingerprint=fingerprint)
+
+
+def _load_outside_the_bar(engine: Engine, bar: tqdm) -> None:
+    """Load a lazily loaded engine before its first answer and restart the bar's clock, so that the
+    bar's rate and time left measure answering, not the model load."""
+    if getattr(engine, "loaded", True):
+        return
+    bar.set_postfix_str("loading the model", refresh=True)
+    getattr(engine, "engine")
+    done = bar.n
+    bar.reset()
+    bar.update(done)
+    bar.set_postfix_str("")
 
 
 @contextmanager

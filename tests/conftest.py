@@ -11,7 +11,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +41,11 @@ def vllm_engine(default_model):
     engine = VLLMEngine(default_model, EngineConfig(model="smollm2-135m", backend="vllm", dtype="float32"))
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def committed_results(tmp_path_factory) -> Path:
+    """A results folder holding only the committed runs (never a user's own runs beside them)."""
+    from _committed import copy_committed
+
+    return copy_committed(tmp_path_factory.mktemp("committed") / "results")

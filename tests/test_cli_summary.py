@@ -106,3 +106,18 @@ def test_numbers_are_rounded_and_columns_aligned() -> None:
     assert number(-0.0000001, signed=True) == "+0.000"
     lines = table(["name", "value"], [["a", "1.000"], ["longer", "0.5"]])
     assert lines == ["  name    value", "  a       1.000", "  longer    0.5"]
+
+
+def test_the_summary_flags_a_small_sample_and_explains_a_negative_safety_reduction(tmp_path) -> None:
+    from biaskit.cli._summary import clear_bias_lines
+    from biaskit.results.leaderboard.synthetic import write_clear_bias_run
+
+    run = write_clear_bias_run(tmp_path, "quick", "org/m", seed=1, prompts_per_cell=1, attacks=True, n_boot=20)
+    scores = json.loads((run / "scores.json").read_text())
+    scores["adversarial"]["expected_safety_reduction"] = {"value": -0.2, "ci": [-0.3, -0.1]}
+    for attack in scores["adversarial"]["attacks"].values():
+        attack["effectiveness"] = {"value": 0.0, "ci": [0.0, 0.0]}
+    text = " ".join(" ".join(clear_bias_lines(scores)).split())
+    assert "note: Small sample: a category rests on as few as 2 answers" in text
+    assert "negative expected safety reduction means the answers under attack scored safer" in text
+    assert "no attack lowered safety" in text and "most effective attack" not in text

@@ -13,6 +13,8 @@ import os
 import sys
 from typing import Callable, Sequence
 
+from biaskit.cli._common import silence_libraries
+from biaskit.cli._stdout import stdout_for_biaskit_only
 from biaskit.errors import BiaskitError
 
 SUBCOMMANDS = ("eval", "judge", "audit", "debias", "leaderboard", "report", "compare", "models", "import-inspect")
@@ -37,8 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    if not getattr(args, "verbose", False):
+        silence_libraries()  # before any library loads: some log or warn as they do
     try:
-        return handler(args)
+        with stdout_for_biaskit_only():
+            return handler(args)
     except BiaskitError as exc:
         print(f"biaskit: error: {_one_line(exc)}", file=sys.stderr)
         return exc.exit_code

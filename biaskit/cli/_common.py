@@ -29,7 +29,13 @@ def add_engine_options(parser: argparse.ArgumentParser, prefix: str = "") -> Non
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="YAML/JSON file of options (a run's manifest.json also works)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or library warnings (biaskit's own warnings still show)")
+    add_output_options(parser)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (biaskit's own warnings still show)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show third-party libraries' logs, warnings and progress bars (on stderr; quiet by default)")
 
 
 def config_from_args(model: type, args: argparse.Namespace, fields: dict[str, str] | None = None) -> Any:
@@ -50,17 +56,19 @@ def not_built(name: str, issue: str) -> int:
 
 
 def silence_libraries() -> None:
-    """--quiet: no progress bars, info logs or warnings from transformers, the hub, datasets, torch or
-    vLLM; only errors. Call it before any model loads. biaskit's own warnings (printed, never
-    ``warnings.warn``) still show; the environment variables also reach vLLM's worker processes."""
+    """Third-party libraries quiet unless ``--verbose``: no progress bars, info logs or warnings from
+    transformers, the hub, datasets, torch or vLLM; only errors. Call it before any model loads.
+    biaskit's own warnings (printed, never ``warnings.warn``) still show; the environment variables
+    also reach vLLM's worker processes."""
     import logging
     import os
+    import sys
     import warnings
 
     quiet_env = {
         "VLLM_LOGGING_LEVEL": "ERROR",
         "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # transformers' own bars (weight loading) follow this one
         "TRANSFORMERS_VERBOSITY": "error",
         "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
         "TOKENIZERS_PARALLELISM": "false",  # else tokenizers warns when a process forks
@@ -69,18 +77,15 @@ def silence_libraries() -> None:
     for name, value in quiet_env.items():
         os.environ.setdefault(name, value)
     warnings.simplefilter("ignore")  # FutureWarning and friends from the libraries
-    try:
+    # Already imported (the Python API, a notebook): the environment is read too late, tell them directly.
+    if "transformers" in sys.modules:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
-    except ImportError:
-        pass
-    try:
+    if "huggingface_hub" in sys.modules:
         from huggingface_hub.utils import disable_progress_bars
 
         disable_progress_bars()
-    except ImportError:
-        pass
     for name in ("vllm", "torch", "huggingface_hub", "datasets", "accelerate"):
         logging.getLogger(name).setLevel(logging.ERROR)

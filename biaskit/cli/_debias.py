@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from biaskit.cli._common import silence_libraries
+from biaskit.cli._common import add_output_options
 from biaskit.cli._summary import debias_text
 from biaskit.results.jsonl import parse_json_lines
 from biaskit.errors import ConfigError, DataError
@@ -28,7 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--prompts", metavar="FILE", help="prompts: .txt (one per line) or .jsonl (a 'prompt' field per line)")
     p.add_argument("--draft", default="smollm2-135m", help="draft model: alias, local path or hub id (default: smollm2-135m)")
     p.add_argument("--verifier", default="smollm2-135m", help="verifier model; may use a different tokenizer (default: smollm2-135m)")
-    p.add_argument("--constitution", default="india_articles_14_17", help="shipped name (india_articles_14_17, anti_discrimination) or a file path")
+    p.add_argument("--constitution", default="anti_discrimination",
+                   help="shipped name (anti_discrimination, the default: general non-discrimination principles; "
+                        "india_articles_14_17: Articles 14-17 of the Indian constitution, for caste and religion) or a file path")
     p.add_argument("--rule", default="constitutional", help="selection rule: constitutional (default) or reference")
     p.add_argument("--gamma", type=int, default=4, help="draft tokens proposed per block, 1-16 (default 4)")
     p.add_argument("--alpha", type=float, default=1.0, help="weight of the fairness divergence, 0-100 (default 1.0)")
@@ -41,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default=None, help="model dtype (default: float32 on hf, vLLM's own choice on vllm)")
     p.add_argument("--out", metavar="FILE", help="append results as JSONL here instead of printing them")
     p.add_argument("--json", action="store_true", help="end with the run's decoding figures as one JSON line on stdout instead of a table")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or library warnings")
+    add_output_options(p)
     p.set_defaults(handler=run)
 
 
@@ -81,8 +83,6 @@ def _stats_line(result) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.quiet:
-        silence_libraries()  # before the libraries are imported: some warn as they load
     from biaskit.debias import debias_generate, summarize
     from biaskit.debias.constitution import load_constitution
     from biaskit.debias.settings import DebiasSettings

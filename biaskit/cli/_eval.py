@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from biaskit.cli._common import add_common_options, add_engine_options, config_from_args, silence_libraries
+from biaskit.cli._common import add_common_options, add_engine_options, config_from_args
 from biaskit.cli._summary import emit, eval_text
 from biaskit.config import EvalConfig
 
@@ -71,8 +71,6 @@ def _csv(text: str) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     config: EvalConfig = config_from_args(EvalConfig, args)
-    if args.quiet:
-        silence_libraries()
     from biaskit.flows import run_eval
 
     summary = run_eval(config, quiet=args.quiet)

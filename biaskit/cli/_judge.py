@@ -23,7 +23,7 @@ import argparse
 import json
 import sys
 
-from biaskit.cli._common import silence_libraries
+from biaskit.cli._common import add_output_options
 from biaskit.cli._summary import emit, judge_text
 from biaskit.errors import BiaskitError
 
@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", dest="batch_size", type=int, default=256, help="answers per judging batch")
     p.add_argument("--no-recheck", dest="recheck", action="store_false", help="skip the R-vs-M re-check of refusals under attack")
     p.add_argument("--json", action="store_true", help="--run: print the summary as JSON instead of a table")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or library warnings")
+    add_output_options(p)
     p.set_defaults(handler=run_judge)
     jsub = p.add_subparsers(dest="judge_command", metavar="{calibrate,train,score}")
 
@@ -75,8 +75,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_judge(args: argparse.Namespace) -> int:
     if not args.run:
         raise BiaskitError("biaskit judge: give --run results/<id>, or a subcommand: calibrate, score (see --help)")
-    if args.quiet:
-        silence_libraries()  # before the libraries are imported: some warn as they load
     from biaskit.judges import make_judge
     from biaskit.judges.stage import rejudge_run
 

@@ -6,9 +6,12 @@ precision, and ``--json`` prints the command's summary as JSON instead.
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from biaskit.metrics.adversarial import NEGATIVE_REDUCTION
+from biaskit.metrics.sample_size import small_clear_bias, small_nbls
 from biaskit.results.store import SCORES
 
 
@@ -23,6 +26,11 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "",
         return (indent + "  ".join(padded)).rstrip()
 
     return [line(header), *(line(r) for r in rows)]
+
+
+def wrapped(text: str, indent: str = "  ", hang: str = "    ", width: int = 100) -> list[str]:
+    """``text`` as lines of at most ``width`` characters, the first after ``indent``, the rest after ``hang``."""
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=hang, break_on_hyphens=False)
 
 
 def number(x: float | None, signed: bool = False) -> str:
@@ -109,18 +117,23 @@ def clear_bias_lines(scores: dict[str, Any]) -> list[str]:
     lines = ["", *table(header, rows, align), ""]
     lines.append(f"  answers: {sum(tasks.values())} ({', '.join(f'{t} {n}' for t, n in tasks.items())}); "
                  f"n leaves out {model.get('misunderstood', 0)} misunderstood and {model.get('unparsed', 0)} unparsed")  # fmt: skip
-    if any(sum((block.get("counts") or {}).values()) < 2 for cat in base["categories"].values() for block in (cat.get("tasks") or {}).values()):
-        lines += ["  note: some (category, task) cells hold a single answer, so intervals have no width;",
-                  "        a larger --limit (e.g. 100) gives intervals that mean something"]
+    small = small_clear_bias(cat.get("n", 0) for cat in base["categories"].values())
+    if small:
+        lines += wrapped(f"note: {small}", indent="  ", hang="        ")
     lines.append(f"  robustness {figure(model['robustness'])}   fairness {figure(model['fairness'])}   (base prompts, all categories)")
     safe = model.get("safe_categories") or []
     lines.append(f"  safe categories (safety >= tau {tau:g}): {', '.join(safe) if safe else 'none'}")
     adversarial = scores.get("adversarial")
     if adversarial:
-        attacks = {k: v["effectiveness"]["value"] for k, v in adversarial.get("attacks", {}).items() if not v.get("excluded")}
+        attacks = {k: v["effectiveness"]["value"] for k, v in adversarial.get("attacks", {}).items()
+                   if not v.get("excluded") and v["effectiveness"].get("value") is not None}  # fmt: skip
         best = max(attacks, key=lambda k: attacks[k]) if attacks else None
-        lines.append(f"  expected safety reduction under attack {figure(adversarial['expected_safety_reduction'])}"
-                     + (f"; most effective attack: {best} ({number(attacks[best])})" if best else ""))  # fmt: skip
+        effective = f"; most effective attack: {best} ({number(attacks[best])})" if best and attacks[best] > 0 else (
+            "; no attack lowered safety" if attacks else "")
+        reduction = adversarial["expected_safety_reduction"]
+        lines.append(f"  expected safety reduction under attack {figure(reduction)}{effective}")
+        if (reduction.get("value") or 0) < 0:
+            lines += wrapped(f"note: {NEGATIVE_REDUCTION}", indent="  ", hang="        ")
     lines.append(f"  judge: {_judge_line(scores.get('judge') or {})}")
     lines += _low_confidence_lines(scores.get("judge") or {})
     from biaskit.cli._summary_audit import audit_lines, competence_lines
@@ -133,13 +146,23 @@ def clear_bias_lines(scores: dict[str, Any]) -> list[str]:
 
 def nbls_lines(summary: dict[str, Any]) -> list[str]:
     """The NBLS headline figures: gender gap, correlation with BLS, race divergence, grounding."""
-    named = {"mean_abs_gap": "mean |gap| in share of women (points)", "pearson": "Pearson r with BLS share of women",
+    named = {"mean_abs_gap": "mean |gap| in share of women (points)",
+             "signed_gap": "signed gap, model - BLS (points; > 0: more women)",
+             "pearson": "Pearson r with BLS share of women",
+             "neither_share": "answers naming neither gender (share)",
              "race_jsd": "race mix vs BLS (Jensen-Shannon, 0 = same)"}  # fmt: skip
     conditions = [c for c in ("plain", "grounded") if any(k.startswith(f"{c}_") for k in summary)]
     header = ["figure", *(f"{c} [95% interval]" for c in conditions)]
     rows = [[label, *(figure(summary.get(f"{c}_{key}")) for c in conditions)] for key, label in named.items()
             if any(f"{c}_{key}" in summary for c in conditions)]  # fmt: skip
     lines = ["", *table(header, rows), "", f"  {summary['occupations']} occupations, method {summary['method']}"]
+    neither = (summary.get("plain_neither_share") or {}).get("value")
+    if neither is not None and neither > 0.3:
+        lines += wrapped(f"note: {neither:.0%} of the answers name neither gender (cannot tell, they, refusals, no parse); "
+                         "the share of women rests on the rest", indent="  ", hang="        ")  # fmt: skip
+    small = small_nbls(summary["occupations"])
+    if small:
+        lines += wrapped(f"note: {small}", indent="  ", hang="        ")
     if "grounded_change_mean_abs_gap" in summary:
         lines.append(f"  grounding changes mean |gap| by {figure(summary['grounded_change_mean_abs_gap'], signed=True)} points")
     return lines

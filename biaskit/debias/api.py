@@ -117,7 +117,10 @@ def debias_generate(
     counterfactuals = [swap_request(swaps, r) for r in requests]
     missing = sum(cf is None for cf in counterfactuals)
     if missing:
-        log.warning("%d of %d prompts have no identity term to swap: their fairness term is inactive", missing, len(requests))
+        log.warning("%d of %d prompts have no identity term to swap: their fairness term is inactive and only the "
+                    "verifier's constitution guides them; name the group in the prompt with a term of the swap lists "
+                    "(prompts/swaps/: gender, religion, caste, ethnicity) or add your own pairs to a list there",
+                    missing, len(requests))  # fmt: skip
     draft_lm, verifier_lm = load_pair(draft, verifier, backend, dtype)
     loaded_here = [lm for lm, spec in ((draft_lm, draft), (verifier_lm, verifier)) if lm is not spec]
     try:

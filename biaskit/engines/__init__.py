@@ -3,7 +3,6 @@ OpenAI-compatible server). ``load_engine`` turns an :class:`EngineConfig` into a
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +18,7 @@ from biaskit.engines._types import (
     ScoreRequest,
     stream_answers,
 )
+from biaskit.engines._resolve import resolve_backend, resolve_dtype, vllm_available
 from biaskit.engines.models import DEFAULT_MODEL, resolve_model
 from biaskit.errors import EngineError
 
@@ -45,17 +45,6 @@ class EngineConfig(BaseModel):
     concurrency: int = Field(16, ge=1)
     max_retries: int = Field(5, ge=0)
     timeout: float = Field(120.0, gt=0)
-
-
-def vllm_available() -> bool:
-    return importlib.util.find_spec("vllm") is not None
-
-
-def resolve_backend(backend: Backend) -> str:
-    """``auto`` means vllm when it is importable, else hf."""
-    if backend == "auto":
-        return "vllm" if vllm_available() else "hf"
-    return backend
 
 
 def load_engine(config: EngineConfig) -> Engine:
@@ -94,6 +83,7 @@ __all__ = [
     "ScoreRequest",
     "load_engine",
     "resolve_backend",
+    "resolve_dtype",
     "stream_answers",
     "vllm_available",
 ]

@@ -8,20 +8,32 @@ from biaskit.engines import (
     ChatRequest, Completion, Engine, EngineConfig, EngineInfo, SamplingParams, Score, ScoreRequest, load_engine, stream_answers,
 )  # fmt: skip
 from biaskit.engines.models import resolve_model
+from biaskit.errors import EngineError
 
 
 class LazyEngine:
     """Loads ``config``'s model (or calls ``loader``) on first use; ``close`` releases it until next use."""
 
-    def __init__(self, config: EngineConfig, loader: Callable[[], Engine] | None = None) -> None:
+    def __init__(self, config: EngineConfig, loader: Callable[[], Engine] | None = None,
+                 expected: tuple[str, str | None] | None = None) -> None:  # fmt: skip
+        """``expected``: the (backend, dtype) the records are stamped with; a loaded engine that runs
+        otherwise is refused, so a stamp never names an engine that did not make the records."""
         self.config = config
         self.loader = loader or (lambda: load_engine(config))
+        self.expected = expected
         self._engine: Engine | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = self.loader()
+            engine = self.loader()
+            info = engine.info()
+            if self.expected is not None and info.dtype is not None and (info.backend, info.dtype) != self.expected:
+                engine.close()
+                raise EngineError(f"--backend {self.config.backend} --dtype {self.config.dtype} loaded {info.backend}/{info.dtype}, "
+                                  f"not the {self.expected[0]}/{self.expected[1]} biaskit resolved them to; pass "
+                                  f"--backend {info.backend} --dtype {info.dtype}")  # fmt: skip
+            self._engine = engine
         return self._engine
 
     @property
@@ -36,7 +48,8 @@ class LazyEngine:
 
         backend = resolve_backend(self.config.backend)
         path = None if backend == "openai" else resolve_model(self.config.model, self.config.revision).path
-        return EngineInfo(backend=backend, backend_version="not loaded", model=self.config.model, model_path=path)
+        dtype = self.expected[1] if self.expected is not None else None  # what its records are stamped with
+        return EngineInfo(backend=backend, backend_version="not loaded", model=self.config.model, model_path=path, dtype=dtype)
 
     @property
     def next_token_logprobs(self) -> bool:

@@ -27,6 +27,7 @@ from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage, set_aside
 from biaskit.metrics.report import score_table
 from biaskit.results.manifest import Manifest
 from biaskit.results.store import JUDGMENTS, RESPONSES, SCORES, RunDir, now_iso, write_json_atomic
+from biaskit.fingerprint import local_engine
 from biaskit.runner import close_failed, fingerprint, generate_responses, open_run
 from biaskit.suites import clear_bias as suite
 from biaskit.suites._clear_bias_sample import coverage_warning, limit_items
@@ -69,18 +70,19 @@ def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Eng
     root = Path(config.data) if config.data else None
     adversarial = config.phase in ("adversarial", "all")
     files = suite.data_files(root, tasks=config.tasks, attacks=(suite.BASE, *(config.attacks or suite.ATTACKS)) if adversarial else (suite.BASE,))
-    stamp = fingerprint(config, sampling=config.sampling().model_dump(mode="json"))
+    how = {"sampling": config.sampling().model_dump(mode="json")}
+    stamp = fingerprint(config, **how)
     judging = checked_judge_settings(config.judge)  # a bad --judge is refused before the run folder is made
     judge_is_local = _judge_is_local(config.judge)
-    run_dir, manifest = open_run(config, files, stamps={RESPONSES: stamp})
+    run_dir, manifest = open_run(config, files, stamps={RESPONSES: how})
     manifest = manifest.model_copy(update={"judge": judging})
     run_dir.write_manifest(manifest)
-    engine = LazyEngine(config.engine_config(), engine_loader)
+    engine = LazyEngine(config.engine_config(), engine_loader, None if engine_loader else local_engine(config))
     counts: dict[str, Any] = {"items": len(base)}
     try:
         counts["responses"] = generate_responses(run_dir, engine, base, config.sampling(), config.batch_size, quiet,
                                                  fingerprint=stamp).as_dict()  # fmt: skip
-        manifest = _record_engine(manifest, engine)
+        manifest = _record_engine(manifest, engine, "base")
         if judge_is_local:
             engine.close()  # free the accelerator before the judge's model loads
         judge = make_judge(config.judge)
@@ -98,7 +100,7 @@ def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Eng
                     got = generate_responses(run_dir, engine, attacks, config.sampling(), config.batch_size, quiet, desc="attacks",
                                              fingerprint=stamp)  # fmt: skip
                     counts["responses"] = _add(counts["responses"], got.as_dict())
-                    manifest = _record_engine(manifest, engine)
+                    manifest = _record_engine(manifest, engine, "attacks")
                     engine.close()
                     counts["judgments"] = _after_second_pass(counts["judgments"], _judge(run_dir, judge, config, quiet).as_dict())
                     responses = run_dir.records(RESPONSES)
@@ -153,9 +155,12 @@ def _judge(run_dir: RunDir, judge: Any, config: EvalConfig, quiet: bool) -> Any:
     return judge_stage(run_dir, judge, run_dir.records(RESPONSES), config.data, quiet=quiet)
 
 
-def _record_engine(manifest: Manifest, engine: LazyEngine) -> Manifest:
+def _record_engine(manifest: Manifest, engine: LazyEngine, phase: str) -> Manifest:
+    """Record the engine that made ``phase``'s answers (kept from before when they were all resumed)."""
     if engine.loaded or manifest.engine is None:
-        return manifest.model_copy(update={"engine": engine.info()})
+        info = engine.info()
+        kept = phase in manifest.engines and not engine.loaded
+        return manifest.model_copy(update={"engine": info, "engines": manifest.engines if kept else {**manifest.engines, phase: info}})
     return manifest
 
 

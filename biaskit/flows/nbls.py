@@ -16,11 +16,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from biaskit.config import EvalConfig
-from biaskit.engines import Engine, SamplingParams, resolve_backend
+from biaskit.engines import Engine, EngineInfo, SamplingParams, resolve_backend
 from biaskit.errors import ConfigError
 from biaskit.flows._lazy import LazyEngine
 from biaskit.metrics import nbls as metrics
+from biaskit.results.manifest import Manifest
 from biaskit.results.store import SCORES, RunDir, now_iso, write_json_atomic
+from biaskit.fingerprint import local_engine
 from biaskit.runner import close_failed, fingerprint, open_run
 from biaskit.suites import nbls as suite
 from biaskit.suites.nbls.plot import plot_shares
@@ -100,10 +102,21 @@ def read_items(
     return records, counts.as_dict()
 
 
+def _engine_record(manifest: Manifest, info: EngineInfo | None) -> dict[str, Any]:
+    """The manifest's engine fields once the read stage ran (unchanged when it was all resumed)."""
+    if info is None:
+        return {}
+    return {"engine": info, "engines": {**manifest.engines, "nbls": info}}
+
+
+def read_how(config: EvalConfig, method: str) -> dict[str, Any]:
+    """What makes the read stage's records what they are, beside the model: the method and its sampling."""
+    return {"method": method, "sampling": sampling_for(config).model_dump(mode="json") if method == "sample" else None}
+
+
 def read_fingerprint(config: EvalConfig, method: str) -> str:
-    """What makes the read stage's records what they are: the model, the method and its sampling."""
-    sampling = sampling_for(config).model_dump(mode="json") if method == "sample" else None
-    return fingerprint(config, method=method, sampling=sampling)
+    """The stamp of the read stage's records (see :func:`read_how`)."""
+    return fingerprint(config, **read_how(config, method))
 
 
 def _condition(records: list[dict[str, Any]], grounded: bool) -> list[dict[str, Any]]:
@@ -205,14 +218,14 @@ def run(
     if options.ground:
         facts = suite.grounding_messages(table, occupations, options.ground, options.attributes, seed=config.seed)
         items += suite.build_items(occupations, options.attributes, options.tasks, options.shots, facts, options.ground)
-    stamps = {STAGE[method]: read_fingerprint(config, method)}
+    stamps = {STAGE[method]: read_how(config, method)}
     run_dir, manifest = open_run(config, [Path(table.source), suite.templates_path()], stamps=stamps)
     nbls_meta = {**asdict(options), "method": method, "bls": table.source, "bls_layout": table.layout, "bls_year": table.year}
     manifest = manifest.model_copy(update={"nbls": nbls_meta})
     if method == "sample":
         manifest = manifest.model_copy(update={"sampling": sampling_for(config).model_dump(mode="json")})
     run_dir.write_manifest(manifest)
-    lazy = LazyEngine(config.engine_config(), engine_loader)
+    lazy = LazyEngine(config.engine_config(), engine_loader, None if engine_loader else local_engine(config))
     try:
         records, counts = read_items(run_dir, engine or lazy, items, method, config, quiet)
         scores, frames = score(records, table, options, method, n_boot=config.bootstrap, seed=config.seed)
@@ -223,7 +236,7 @@ def run(
             plot_shares(panels, run_dir.file("nbls_gender.png"), f"{config.model}: share of women by occupation vs BLS {table.year}")
         manifest = manifest.model_copy(
             update={
-                "engine": engine.info() if engine else lazy.info() if lazy.loaded or manifest.engine is None else manifest.engine,
+                **_engine_record(manifest, engine.info() if engine else lazy.info() if lazy.loaded or manifest.engine is None else None),
                 "counts": {"items": len(items), "occupations": len(occupations), STAGE[method].removesuffix(".jsonl"): counts},
             }
         )
@@ -237,14 +250,16 @@ def run(
 
 
 def headline(scores: dict[str, Any]) -> dict[str, Any]:
-    """The figures the CLI prints: gender gap and correlation, race JSD, and the grounded change."""
+    """The figures the CLI prints: gender gaps (absolute and signed), correlation and "neither" share,
+    race JSD, and the grounded change."""
     out: dict[str, Any] = {"method": scores["method"], "occupations": scores["n_occupations"]}
     for name, block in (("plain", scores), ("grounded", scores["grounded"])):
         if not block:
             continue
         if block.get("gender"):
-            out[f"{name}_mean_abs_gap"] = block["gender"]["mean_abs_gap"]
-            out[f"{name}_pearson"] = block["gender"]["pearson"]
+            for key in ("mean_abs_gap", "signed_gap", "pearson", "neither_share"):
+                if key in block["gender"]:
+                    out[f"{name}_{key}"] = block["gender"][key]
         if block.get("race"):
             out[f"{name}_race_jsd"] = block["race"]["jsd"]
     if scores["grounded"]:

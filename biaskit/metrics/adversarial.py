@@ -36,6 +36,11 @@ from biaskit.metrics.clear_bias import (
 )
 from biaskit.metrics.knee import KneeCut, misunderstanding_cut
 
+# What a negative expected safety reduction means, shown wherever the figure is.
+NEGATIVE_REDUCTION = ("a negative expected safety reduction means the answers under attack scored safer than the base "
+                      "answers; with small models this is mostly answers garbled by the attack prompt, read as taking "
+                      "neither side, not attacks that make the model safer. Read the attacked answers before quoting it.")
+
 _R, _M = OUTCOMES.index("R"), OUTCOMES.index("M")
 
 

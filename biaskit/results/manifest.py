@@ -7,6 +7,8 @@ Schema (version 1):
 - ``biaskit_version``, ``git_commit`` (of the biaskit checkout, when there is one)
 - ``suite``, ``condition`` ("plain" | "debiased" | "grounded" | ...)
 - ``engine``: backend, backend version, model spec, local path, resolved revision or content hash, dtype
+  (the resolved dtype, never ``auto``), of the latest stage that loaded one; ``engines`` the same per
+  phase (``base``, ``attacks``, ``nbls``): what made that phase's records
 - ``sampling``: the SamplingParams used for generation (seed included)
 - ``judge``: judge spec and settings, with the sha256 of each judge prompt file used
 - ``prompt_hashes``: sha256 of each data file the suite read
@@ -44,7 +46,8 @@ class Manifest(BaseModel):
     git_commit: str | None = Field(default_factory=lambda: git_commit())
     suite: str
     condition: str = "plain"
-    engine: EngineInfo | None = None
+    engine: EngineInfo | None = None  # the engine of the latest stage that ran one
+    engines: dict[str, EngineInfo] = Field(default_factory=dict)  # per phase ("base", "attacks", "nbls"): what made its records
     sampling: dict[str, Any] = Field(default_factory=dict)
     judge: dict[str, Any] | None = None
     prompt_hashes: dict[str, str] = Field(default_factory=dict)

@@ -12,7 +12,7 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Collection, Iterable, Iterator, Sequence, TypeVar
 
 from pydantic import ValidationError
 
@@ -125,17 +125,14 @@ class RunDir:
     def done_keys(self, name: str) -> set[str]:
         return {r["key"] for r in read_records(self.file(name), repair=True)}
 
-    def check_fingerprint(self, name: str, fingerprint: str) -> None:
-        """Refuse to resume stage ``name`` when a record on disk was made under another fingerprint.
+    def foreign_record(self, name: str, accepted: Collection[str | None]) -> dict[str, Any] | None:
+        """The first record of stage ``name`` stamped with a fingerprint not in ``accepted``, if any.
 
         Records written before stages were stamped carry none and are accepted as they are."""
         for record in read_records(self.file(name)):
-            theirs = record.get("fingerprint")
-            if theirs is not None and theirs != fingerprint:
-                raise ConfigError(
-                    f"{self.file(name)}: record {record['key']!r} was made with another model or other generation "
-                    f"options (fingerprint {theirs}, this run {fingerprint}); choose another --run-id or remove that folder"
-                )
+            if record.get("fingerprint") is not None and record["fingerprint"] not in accepted:
+                return record
+        return None
 
     def run_stage(
         self,

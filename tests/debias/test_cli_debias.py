@@ -63,8 +63,10 @@ def test_model_that_cannot_be_loaded(capsys, tmp_path):
     assert "is not a model directory" in _error_line(capsys)
 
 
-def test_prompt_longer_than_the_context(capsys, tmp_path, tiny_model_factory):
-    small = tiny_model_factory(tmp_path / "small", "metaspace", seed=3, context=64)
+def test_prompt_longer_than_the_context(capsys, tmp_path):
+    from _tiny_models import make_tiny_model
+
+    small = make_tiny_model(tmp_path / "small", "metaspace", seed=3, context=64)
     capsys.readouterr()
     assert main(["debias", "--generate", "hello " * 80, "--draft", str(small), "--verifier", str(small)]) == 2
     line = _error_line(capsys)

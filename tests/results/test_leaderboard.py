@@ -255,14 +255,14 @@ def test_report_of_a_broken_run_is_a_one_line_error(mixed, capsys) -> None:
     assert len(err) == 1 and "scores.json missing" in err[0]
 
 
-def test_committed_results_validate() -> None:
+def test_committed_results_validate(committed_results) -> None:
     """CI runs `biaskit leaderboard --check` on results/; this is the same check in the test suite."""
-    collection = collect(REPO / "results")
+    collection = collect(committed_results)
     assert collection.skipped == [], [f"{s.name}: {s.reason}" for s in collection.skipped]
 
 
-def test_committed_results_show_the_default_model() -> None:
-    collection = collect(REPO / "results")
+def test_committed_results_show_the_default_model(committed_results) -> None:
+    collection = collect(committed_results)
     if not collection.runs:
         pytest.skip("no runs committed under results/ yet")
     default = [r for r in collection.rows if "smollm2" in r.model.lower().replace("-", "")]
@@ -296,3 +296,15 @@ def test_debiased_categories_are_drawn_beside_their_paired_plain_run(results, tm
     csv_row = next(r for r in csv.DictReader((tmp_path / "after" / "leaderboard.csv").open()) if r["condition"] == "debiased")
     assert (csv_row["paired_safety_change"], csv_row["paired_safety_change_lo"]) == ("0.0500", "0.0100")
     assert "0.050 [0.010, 0.090]" in (tmp_path / "after" / "leaderboard.md").read_text() and "0.050 [0.010, 0.090]" in page
+
+
+def test_a_quick_run_that_went_further_through_the_phases_never_hides_a_larger_one(tmp_path) -> None:
+    root = tmp_path / "results"
+    write_clear_bias_run(root, "committed-200", "org/model-x", seed=5, prompts_per_cell=10, attacks=False, n_boot=20)
+    write_clear_bias_run(root, "quick-20", "org/model-x", seed=6, prompts_per_cell=1, attacks=True, n_boot=20)  # later, with attacks
+    _edit_json(root / "quick-20" / "manifest.json", lambda d: d.update(finished_at="2099-01-01T00:00:00+00:00"))
+    collection = collect(root)
+    assert [r.clear_bias.name for r in collection.rows] == ["committed-200"]
+    assert collection.superseded == [("quick-20", "committed-200")]
+    build_leaderboard(root, tmp_path / "site")
+    assert "the largest sample first" in (tmp_path / "site" / "index.html").read_text()  # the rule, in the legend

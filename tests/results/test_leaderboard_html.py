@@ -153,9 +153,9 @@ WIDTHS = {"1280": (1280, 1000), "390": (390, 844)}
 
 
 @pytest.fixture(scope="module")
-def committed_site(tmp_path_factory):
+def committed_site(tmp_path_factory, committed_results):
     out = tmp_path_factory.mktemp("committed-site")
-    collection = build_leaderboard(REPO / "results", out)
+    collection = build_leaderboard(committed_results, out)
     if not collection.rows:
         pytest.skip("no runs committed under results/ yet")
     return out, collection
@@ -243,5 +243,29 @@ def test_committed_run_report_shows_prompts_options_and_legend(committed_site, b
             target = odd[0] if odd else with_options[0]
             browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", target)
             _screenshot(browser, f"run-report-samples-{name}.png")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_small_sample_warning_shows_on_the_board_and_the_run_page(committed_results, browser, tmp_path) -> None:
+    """The committed board plus a quick run (2 answers per category, as --limit 20 gives) of a model no
+    committed run has, so that its row shows: the warning is above the table and on its run page."""
+    root = tmp_path / "results"
+    shutil.copytree(committed_results, root)
+    quick = write_clear_bias_run(root, "clear-bias-example-quick-limit20", "example/quick-run", seed=7, prompts_per_cell=1, n_boot=30)
+    build_leaderboard(root, tmp_path / "site")
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        _viewport(browser, 1280, 1000)
+        for page, shot in ((tmp_path / "site" / "index.html", "leaderboard-small-sample-1280.png"),
+                           (tmp_path / "site" / "runs" / f"{slug(quick.name)}.html", "run-small-sample-1280.png")):  # fmt: skip
+            browser.get(page.as_uri())
+            assert _errors(browser) == []
+            warning = browser.find_element("css selector", "p.small-sample")
+            assert warning.is_displayed() and "Small sample: a category rests on as few as 2 answers" in warning.text
+            assert warning.location["y"] < 1000  # on the first screen, where the figures start
+            scroll_width, inner = _overflow(browser)
+            assert scroll_width <= inner, (shot, scroll_width, inner)
+            _screenshot(browser, shot)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -147,10 +147,23 @@ def test_nbls_shares_on_little_answer_mass_carry_a_warning(results, tmp_path) ->
     build_leaderboard(results, tmp_path / "site")
     index = (tmp_path / "site" / "index.html").read_text()
     row = next(r for r in index.split("<tr>") if "org/model-a" in r and ">plain<" in r)
-    assert row.count('class="warn"') == 2 and "sc: 90% of the answer mass named no gender" in row  # mean |gap| and Pearson r
+    assert row.count('title="Rests on little answer mass') == 2 and "sc: 90% of the answer mass named no gender" in row  # mean |gap| and Pearson r
     page = (tmp_path / "site" / "runs" / "nbls-plain.html").read_text()
     assert "sc 90.3%" in page and "These shares of women rest on little of the answer mass" in page
     occupation = table[0]["occupation"]
     gap = next(r for r in page.split("<tr>") if f"<td>{occupation}</td>" in r)
     assert "80% of the answer mass named no gender" in gap  # its row in the largest-gaps table
     assert 'fill="none" stroke=' in page and "hollow: more than 50%" in page  # its point in the scatter
+
+
+def test_a_small_sample_is_flagged_on_the_board_and_its_run_page_but_a_full_run_is_not(tmp_path) -> None:
+    root = tmp_path / "results"
+    write_clear_bias_run(root, "cb-quick", "org/model-q", seed=3, prompts_per_cell=1, attacks=False, n_boot=20)  # --limit 20
+    write_clear_bias_run(root, "cb-full", "org/model-f", seed=4, prompts_per_cell=10, attacks=False, n_boot=20)  # all 200
+    build_leaderboard(root, tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert "org/model-q, plain (clear-bias run cb-quick): Small sample: a category rests on as few as 2 answers" in index
+    assert "run cb-full" not in index.split('id="leaderboard"')[0]  # no warning above the table for the full run
+    assert "Small sample: a category rests on as few as 2 answers" in (tmp_path / "site" / "runs" / "cb-quick.html").read_text()
+    assert "Small sample:" not in (tmp_path / "site" / "runs" / "cb-full.html").read_text().split('id="legend"')[0]
+    assert "cb-quick" in (tmp_path / "site" / "leaderboard.md").read_text().split("Small sample")[0].splitlines()[-1]

@@ -11,9 +11,10 @@ import pytest
 
 from biaskit.errors import ConfigError, DataError, IncompleteStage, MissingAnswers
 from biaskit.results.jsonl import JsonlWriter, read_records
-from biaskit.results.store import JUDGMENTS, MANIFEST, RESPONSES, RunDir
+from biaskit.results.store import HISTORY, JUDGMENTS, MANIFEST, RESPONSES, RunDir
 
-REPO = Path(__file__).resolve().parents[2]
+from _committed import committed_files, committed_runs
+
 
 
 def _judgment(key: str, label: str, category: str = "gender") -> dict:
@@ -138,26 +139,27 @@ def test_a_batch_with_no_answer_at_all_stops_the_stage(tmp_path: Path) -> None:
 # --- fingerprints: never mix records made another way -----------------------------------------
 
 
-def test_records_are_stamped_and_a_resume_under_another_fingerprint_is_refused(tmp_path: Path) -> None:
+def test_records_are_stamped_and_one_under_another_fingerprint_is_found(tmp_path: Path) -> None:
     run = RunDir(tmp_path / "run")
     run.run_stage(RESPONSES, ["a", "b"], _keys, lambda batch: [{"key": f"{u}#0"} for u in batch], 8, fingerprint="f-135m")
     assert {r["fingerprint"] for r in run.records(RESPONSES)} == {"f-135m"}
-    run.check_fingerprint(RESPONSES, "f-135m")
-    with pytest.raises(ConfigError, match=r"record 'a#0' was made with another model or other generation options"):
-        run.check_fingerprint(RESPONSES, "f-1.7b")
+    assert run.foreign_record(RESPONSES, {"f-135m"}) is None
+    assert run.foreign_record(RESPONSES, {"f-1.7b"})["key"] == "a#0"  # the resume check refuses on it
 
 
 def test_records_made_before_fingerprints_still_resume(tmp_path: Path) -> None:
     run = RunDir(tmp_path / "run")
     with JsonlWriter(run.file(RESPONSES)) as writer:
         writer.write([{"key": "a#0", "response": "old"}])
-    run.check_fingerprint(RESPONSES, "anything")
+    assert run.foreign_record(RESPONSES, {"anything"}) is None
     counts = run.run_stage(RESPONSES, ["a", "b"], _keys, lambda batch: [{"key": f"{u}#0"} for u in batch], 8, fingerprint="new")
     assert (counts.reused, counts.generated) == (1, 1)
 
 
 def test_committed_results_still_load() -> None:
-    files = sorted(p for p in (REPO / "results").glob("*/*.jsonl"))
+    runs = committed_runs()
+    # the committed runs' stage files; history.jsonl is a log of invocations, not keyed records
+    files = [p for p in committed_files() if p.parent in runs and p.suffix == ".jsonl" and p.name != HISTORY]
     assert files, "no committed runs found"
     loaded = 0
     for path in files:

@@ -14,6 +14,8 @@ from biaskit.config import NOT_IDENTITY, EvalConfig, read_config_file, with_defa
 from biaskit.flows.clear_bias import attack_items, select_items
 from biaskit.suites.clear_bias import CATEGORIES, load_prompts
 
+from _committed import committed_runs
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -78,7 +80,7 @@ def test_a_limited_run_made_before_limit_mode_means_first_and_keeps_its_id(tmp_p
     assert EvalConfig(limit=20, backend="hf").resolved_run_id() != old.resolved_run_id()  # a new, stratified run
 
 
-@pytest.mark.parametrize("manifest", sorted((REPO / "results").glob("*/manifest.json")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("manifest", [run / "manifest.json" for run in committed_runs()], ids=lambda p: p.parent.name)
 def test_committed_runs_keep_their_run_ids(manifest: Path) -> None:
     stored = json.loads(manifest.read_text())
     config = EvalConfig.model_validate(with_defaults(stored["config"]))

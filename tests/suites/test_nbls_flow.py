@@ -16,7 +16,7 @@ from biaskit.errors import ConfigError, DataError
 from biaskit.flows import nbls as flow
 from biaskit.suites.nbls import load_table
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nbls"
+DATA = Path(__file__).resolve().parents[1] / "data" / "nbls"
 _OCCUPATION = re.compile(r"occupation: (.+?)\.\n?")
 
 
@@ -107,7 +107,7 @@ def test_occupation_filter_matching_nothing(tmp_path):
 
 
 def test_more_facts_than_the_table_holds(tmp_path):
-    options = flow.NblsOptions(bls=str(SHARED / "occupations-stats.tsv"), ground=60, attributes=("gender",))
+    options = flow.NblsOptions(bls=str(DATA / "occupations-stats.tsv"), ground=60, attributes=("gender",))
     with pytest.raises(ConfigError, match=r"--ground 60: must be between 1 and 59, the gender facts available"):
         flow.run(_config(tmp_path), quiet=True, options=options, engine=BLSReplayEngine())
 

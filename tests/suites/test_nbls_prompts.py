@@ -6,7 +6,7 @@ from pathlib import Path
 
 from biaskit.suites.nbls import build_items, load_table, match_answer, select_occupations
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nbls"
+DATA = Path(__file__).resolve().parents[1] / "data" / "nbls"
 
 
 def test_items_per_occupation_tasks_and_shots():
@@ -45,6 +45,6 @@ def test_sampled_answers_are_matched_by_first_word():
 
 
 def test_no_race_questions_where_the_table_has_no_race():
-    table = load_table(SHARED / "occupations-stats.tsv")
+    table = load_table(DATA / "occupations-stats.tsv")
     items = build_items(table.occupations[:2])
     assert items and {i.attribute for i in items} == {"gender"}

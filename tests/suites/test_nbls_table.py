@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from biaskit.errors import DataError
 from biaskit.suites.nbls import default_table_path, load_table
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nbls"
+DATA = Path(__file__).resolve().parents[1] / "data" / "nbls"
 
 
 def test_shipped_2025_table_keeps_detailed_occupations_and_counts_suppressed():
@@ -28,12 +29,21 @@ def test_shipped_2025_table_keeps_detailed_occupations_and_counts_suppressed():
     assert "Home health aides" in titles
 
 
-def test_default_table_is_the_shared_2025_file():
-    assert default_table_path().read_bytes() == (SHARED / "cpsaat11_2025.csv").read_bytes()
+def test_default_table_is_the_2025_file_its_source_note_describes():
+    path = default_table_path()
+    rows = list(csv.DictReader(path.open(newline="")))
+    assert len(rows) == 595 and rows[0]["occupation"] == "Total, 16 years and over"
+    assert rows[0]["total_employed_thousands"] == "163,493" and rows[0]["pct_women"] == "47.1"
+    assert path.name in (path.parent / "SOURCE.md").read_text()
+
+
+def test_every_test_table_has_a_source_note():
+    note = (DATA / "SOURCE.md").read_text()
+    assert all(f.name in note for f in DATA.iterdir() if f.name != "SOURCE.md")
 
 
 def test_raw_2022_bls_export_with_title_block_bom_and_en_dash():
-    table = load_table(SHARED / "cpsaat11.csv")
+    table = load_table(DATA / "cpsaat11.csv")
     assert table.layout == "bls" and table.year == "2022"
     titles = [o.title for o in table.occupations]
     assert len(titles) == 362 and table.suppressed == 203  # en-dash rows
@@ -45,7 +55,7 @@ def test_raw_2022_bls_export_with_title_block_bom_and_en_dash():
 
 
 def test_winogender_stats_are_a_third_source_without_race():
-    table = load_table(SHARED / "occupations-stats.tsv")
+    table = load_table(DATA / "occupations-stats.tsv")
     assert table.layout == "winogender" and len(table.occupations) == 60 and not table.has_race
     assert table.occupations[0].title == "technician" and table.occupations[0].pct_women == 40.34
 

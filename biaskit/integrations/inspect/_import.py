@@ -27,7 +27,7 @@ from biaskit.results.jsonl import JsonlWriter
 from biaskit.results.manifest import Manifest, file_sha256, invocation
 from biaskit.results.store import JUDGMENTS, RESPONSES, RunDir, now_iso
 from biaskit.runner import _short as data_file_name
-from biaskit.runner import fingerprint
+from biaskit.fingerprint import stamp_for
 from biaskit.suites import clear_bias as suite
 
 
@@ -78,7 +78,8 @@ def import_log(log: str | Path, results_dir: str | Path = "results", run_id: str
     run_dir = RunDir(Path(config.results_dir) / str(config.run_id))
     if any(run_dir.file(name).exists() for name in ("manifest.json", RESPONSES, JUDGMENTS)):
         raise DataError(f"{run_dir.path} already holds a run; choose another --run-id or remove that folder")
-    stamp = fingerprint(config, sampling=config.sampling().model_dump(mode="json"))
+    # inspect made these answers, not a biaskit engine: the stamp names its provider
+    stamp = stamp_for(config, f"inspect:{logged.provider}", None, {"sampling": config.sampling().model_dump(mode="json")})
     with JsonlWriter(run_dir.file(RESPONSES)) as writer:
         writer.write({**r, "fingerprint": stamp} for r in logged.responses)
     with JsonlWriter(run_dir.file(JUDGMENTS)) as writer:

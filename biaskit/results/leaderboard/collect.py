@@ -1,8 +1,8 @@
 """From a results folder to leaderboard rows: one row per (model, condition).
 
 A row joins the model's CLEAR-Bias run and its NBLS run under the same condition. When a model
-has several valid runs of one suite and condition, the most complete one is used (see
-``completeness``; the latest finished one among equals) and the others are listed as superseded.
+has several valid runs of one suite and condition, the best-supported one is used (see
+``completeness``: sample size first; the latest finished one among equals) and the others are listed as superseded.
 A plain NBLS run's ``grounded`` block (labor facts in the prompt of the plain model) fills the
 model's grounded row when no separate grounded NBLS run exists.
 """
@@ -140,8 +140,10 @@ class Collection:
     superseded: list[tuple[str, str]] = field(default_factory=list)  # (run, replaced by)
 
 
-SUPERSEDED_RULE = ("Each row shows the most complete run of its model, condition and suite (adversarial phase, "
-                   "then answers judged; occupations, then measures for NBLS), the latest among equals.")
+SUPERSEDED_RULE = ("Each row shows the best-supported run of its model, condition and suite: the largest sample first "
+                   "(base answers judged for CLEAR-Bias, occupations for NBLS), then the adversarial phase and its "
+                   "answers (the measures taken for NBLS), the latest among equals. A quick --limit run never hides "
+                   "a larger one.")
 
 STUDIES = "studies"  # results/studies/: before/after studies (e.g. IIR) that are not leaderboard runs
 
@@ -171,24 +173,24 @@ def collect(results_dir: Path) -> Collection:
 
 
 def completeness(run: LoadedRun) -> tuple:
-    """How much of its suite a run measured, compared field by field (larger is more complete).
+    """How well supported a run's figures are, compared field by field (larger is better).
 
-    CLEAR-Bias: an adversarial phase first, then the number of judged answers (base + attacks).
-    NBLS: the number of occupations, then how many of gender, race and grounding it measured.
-    A quick ``--limit`` run thus never hides a full run that finished earlier.
+    Sample size first: CLEAR-Bias judged base answers, then an adversarial phase and its judged
+    answers; NBLS occupations, then how many of gender, race and grounding it measured. A quick
+    ``--limit`` run thus never hides a larger run, even one that went through fewer phases.
     """
     scores = run.scores
     if isinstance(scores, ClearBiasScores):
         attacked = 0
         if scores.adversarial is not None:
             attacked = sum(c.n for a in scores.adversarial.attacks.values() for c in a.categories.values())
-        return (scores.adversarial is not None, scores.base.model.n + attacked)
+        return (scores.base.model.n, scores.adversarial is not None, attacked)
     measured = sum(x is not None for x in (scores.gender, scores.race, scores.grounded))
     return (scores.n_occupations, measured)
 
 
 def group(runs: list[LoadedRun], skipped: list[Skipped]) -> Collection:
-    """Rows from valid runs: the most complete run per (model, condition, suite), sorted by safety."""
+    """Rows from valid runs: the best-supported run per (model, condition, suite), sorted by safety."""
     latest: dict[tuple[str, str, str], LoadedRun] = {}
     superseded: list[tuple[str, str]] = []
     for run in sorted(runs, key=lambda r: (completeness(r), r.manifest.finished_at or "", r.name)):

@@ -11,6 +11,7 @@ from biaskit.results.leaderboard.columns import METRICS, interval_parts, number,
 from biaskit.results.leaderboard.neither import describe, mark, thin_parts
 from biaskit.results.leaderboard.page import esc, num_cell, page
 from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun
+from biaskit.results.leaderboard.small import small_rows, small_sample, warning_html
 
 
 OPEN_MODELS = 6  # with few models every chart is shown; with many they fold away under the table
@@ -23,6 +24,7 @@ def render_index(collection: Collection, run_href: Callable[[str], str], model_a
         '<p class="muted">CLEAR-Bias safety = mean of robustness and fairness over bias categories (higher is safer). '
         "NBLS compares the model's share of women per occupation with U.S. labor statistics. Click a column to sort; "
         '<a href="#legend">what the columns mean</a> is under the table.</p>',
+        *_small_samples(collection, run_href),
         _table(collection, run_href, model_anchor),
         _legend(collection),
         "<h2>Models</h2>",
@@ -77,11 +79,17 @@ def _table(collection: Collection, run_href: Callable[[str], str], model_anchor:
             note = mark(f"Rests on little answer mass ({thin})") if thin and key in NBLS_COLUMNS and value is not None else ""
             note += audited.note(row, key, value)
             cells.append(num_cell(value, text, label=head, note=note, interval=ci))
-        links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>' for r in row.runs)
+        links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>'
+                         + (mark("Small sample: see the warning above the table") if small_sample(r) else "") for r in row.runs)
         cells += [_judge_cell(row), f'<td class="nowrap" data-label="Date">{esc(row.date)}</td>', f'<td data-label="Runs">{links}</td>']
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
+
+
+def _small_samples(collection: Collection, run_href: Callable[[str], str]) -> list[str]:
+    """One warning per row whose figures rest on a small sample, above the table."""
+    return [warning_html(f"{row.model}, {row.condition} ({run.suite} run {run.name}): {text}") for row, run, text in small_rows(collection.rows)]
 
 
 def _judge_cell(row: Row) -> str:

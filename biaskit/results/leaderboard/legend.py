@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from biaskit.metrics.sample_size import MIN_OCCUPATIONS, MIN_PER_CATEGORY
+from biaskit.results.leaderboard.collect import SUPERSEDED_RULE
 from biaskit.results.leaderboard.neither import NEITHER_WARN, WARN_MARK
 from biaskit.results.leaderboard.page import esc
 
@@ -85,7 +87,11 @@ INTERVALS = Group(
         Entry("[lo, hi]", "A 95% bootstrap interval: the answers (NBLS: the occupations) are redrawn with "
                           "replacement many times and the figure recomputed; 95% of those values fall inside. "
                           "It shows how far the figure could move on another sample of such prompts, not the "
-                          "judge's errors (judge-corrected safety also redraws the calibration)."),
+                          "judge's errors (judge-corrected safety also redraws the calibration). An interval of "
+                          "no width on few answers means too few to measure spread, not certainty."),
+        Entry(f"{WARN_MARK} Small sample", f"Fewer than {MIN_PER_CATEGORY} answers in some category (NBLS: fewer than "
+                                           f"{MIN_OCCUPATIONS} occupations): figures move in large steps; run more prompts before "
+                                           "reading them."),
     ),
 )
 
@@ -115,6 +121,7 @@ CONDITIONS = Group(
         Entry("debiased", "Constitutional speculative decoding: a draft model writes, a verifier with a "
                           "constitution keeps what passes (NBLS: the verifier scores each answer)."),
         Entry("grounded", "NBLS with labor facts in the prompt, never about the occupation asked."),
+        Entry("Row", SUPERSEDED_RULE),
     ),
 )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from biaskit.results.leaderboard.collect import SUPERSEDED_RULE, Collection
 from biaskit.results.leaderboard.audited import MARKDOWN_NOTE, audited_text, competence_text
 from biaskit.results.leaderboard.columns import short, with_interval
+from biaskit.results.leaderboard.neither import WARN_MARK
+from biaskit.results.leaderboard.small import small_rows
 
 
 def cell(text: str) -> str:
@@ -30,7 +32,8 @@ def render_markdown(collection: Collection) -> str:
         "(lower gap and higher correlation are closer to the statistics). A debiased row's safety change",
         "compares it with the plain run it was paired with (same prompts, budget and engine).",
         "Judge-corrected safety undoes the judge's measured confusion (calibration on human labels it was",
-        "not trained on); its interval also covers the uncertainty of that calibration.",
+        "not trained on); its interval also covers the uncertainty of that calibration, not that of a small sample",
+        f"({WARN_MARK} below the table).",
         *MARKDOWN_NOTE,
         "",
         "| " + " | ".join(HEADER) + " |",
@@ -61,6 +64,10 @@ def render_markdown(collection: Collection) -> str:
     if not collection.rows:
         lines.append("")
         lines.append("No valid runs.")
+    small = small_rows(collection.rows)
+    if small:
+        lines += ["", *[f"- {WARN_MARK} {cell(row.model)}, {cell(row.condition)} ({run.suite} run `{cell(run.name)}`): {cell(text)}"
+                        for row, run, text in small]]  # fmt: skip
     if collection.skipped:
         lines += ["", f"## Skipped runs ({len(collection.skipped)})", ""]
         lines += [f"- `{cell(s.name)}`: {cell(s.reason)}" for s in collection.skipped]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from biaskit.errors import BiaskitError
+from biaskit.metrics.adversarial import NEGATIVE_REDUCTION
 from biaskit.results.leaderboard import audited, charts, legend, svg
 from biaskit.results.leaderboard.charts import OCCUPATIONS, read_neither, read_occupations
 from biaskit.results.leaderboard.columns import number, short, value_and_interval, with_interval
@@ -14,6 +15,7 @@ from biaskit.results.leaderboard.nbls_answers import read_answers
 from biaskit.results.leaderboard.neither import describe, mark, thin, thin_parts
 from biaskit.results.leaderboard.page import esc, num_cell, page
 from biaskit.results.leaderboard.samples import Labeled, sample_labeled
+from biaskit.results.leaderboard.small import small_sample, warning_html
 from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
 from biaskit.results.store import RESPONSES
 
@@ -39,6 +41,9 @@ def render_run_page(run: LoadedRun, index_href: str | None = None) -> str:
     if index_href:
         parts.append(f'<p><a href="{esc(index_href)}">&larr; leaderboard</a></p>')
     parts.append(f"<h1>{esc(run.name)}</h1>")
+    small = small_sample(run)
+    if small:
+        parts.append(warning_html(small))
     parts.append(_summary(run))
     if isinstance(run.scores, ClearBiasScores):
         parts.append(_clear_bias(run.scores))
@@ -126,7 +131,7 @@ def _clear_bias(scores: ClearBiasScores) -> str:
         safety = Interval(**corrected["model"]["safety"])
         out.append(f"<p>Judge-corrected safety {esc(with_interval(safety))}: the label shares corrected for the judge's measured "
                    f"confusion ({esc(corrected['calibration']['source'])}, {corrected['calibration']['n']} human labels); the interval "
-                   "also covers the uncertainty of that calibration.</p>")  # fmt: skip
+                   "also covers the uncertainty of that calibration, not that of a small sample.</p>")  # fmt: skip
     head = "<th>Safety, judge-corrected</th>" if corrected else ""
     out.append(f'<div class="scroll"><table class="sortable"><thead><tr><th>Category</th><th>Safety</th>{head}<th>Robustness</th><th>Fairness</th><th>n</th><th>Safe</th></tr></thead><tbody>')
     for name in sorted(scores.base.categories):
@@ -145,6 +150,8 @@ def _clear_bias(scores: ClearBiasScores) -> str:
             f"Safety after attacks {esc(with_interval(adv.safety_after_attacks))}; expected safety reduction "
             f"{esc(with_interval(adv.expected_safety_reduction))}; misunderstanding knee {esc(short(adv.knee) or 'none')}.</p>"
         )
+        if (adv.expected_safety_reduction.value or 0) < 0:
+            out.append(warning_html(NEGATIVE_REDUCTION[0].upper() + NEGATIVE_REDUCTION[1:]))
         out.append('<div class="scroll"><table class="sortable"><thead><tr><th>Attack</th><th>Effectiveness</th><th>Misunderstanding rate</th><th>Excluded</th></tr></thead><tbody>')
         for name in sorted(adv.attacks):
             a = adv.attacks[name]
