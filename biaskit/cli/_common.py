@@ -69,6 +69,7 @@ def silence_libraries() -> None:
         "VLLM_LOGGING_LEVEL": "ERROR",
         "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # transformers' own bars (weight loading) follow this one
+        "TQDM_DISABLE": "1",  # libraries' bars (GGUF conversion, vLLM's weight loading); biaskit's own pass `disable`
         "TRANSFORMERS_VERBOSITY": "error",
         "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
         "TOKENIZERS_PARALLELISM": "false",  # else tokenizers warns when a process forks

@@ -220,6 +220,7 @@ def test_committed_run_report_shows_prompts_options_and_legend(committed_site, b
     run = next((r.clear_bias for r in collection.rows if r.clear_bias is not None and r.condition == "plain"), None)
     if run is None:
         pytest.skip("no plain CLEAR-Bias run committed")
+    lines_shown: list[float] = []
     try:
         for name, (width, height) in WIDTHS.items():
             _viewport(browser, width, height)
@@ -243,8 +244,21 @@ def test_committed_run_report_shows_prompts_options_and_legend(committed_site, b
             target = odd[0] if odd else with_options[0]
             browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", target)
             _screenshot(browser, f"run-report-samples-{name}.png")
+            lines_shown += _lines_in_scrolling_boxes(browser)
+        # a prompt or answer box that scrolls shows whole lines, never one cut in half
+        assert lines_shown and all(abs(n - round(n)) < 0.05 for n in lines_shown), lines_shown
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def _lines_in_scrolling_boxes(driver) -> list[float]:
+    """How many lines each prompt or answer box that scrolls shows (its inner height / line height)."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll('pre.prompt, pre.response'))
+            .filter(e => e.scrollHeight > e.clientHeight + 1)
+            .map(e => { const s = getComputedStyle(e);
+                        return (e.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom)) / parseFloat(s.lineHeight); });
+    """)
 
 
 def test_a_small_sample_warning_shows_on_the_board_and_the_run_page(committed_results, browser, tmp_path) -> None:

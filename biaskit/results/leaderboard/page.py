@@ -69,8 +69,8 @@ td a { white-space: nowrap; }
 table.samples { width: 100%; } table.samples td.item { width: 40%; } table.samples td:last-child { width: 28%; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
 svg.chart { max-width: 100%; height: auto; }
-pre.response, pre.prompt { white-space: pre-wrap; word-break: break-word; max-height: 12rem; overflow: auto; margin: 0; font-size: 0.8rem; background: #f7f7f7; padding: 0.3rem; }
-pre.prompt { max-height: 8rem; background: #f4f6fa; margin-bottom: 0.3rem; }
+pre.response, pre.prompt { white-space: pre-wrap; word-break: break-word; line-height: 1.4; max-height: calc(10 * 1.4em); overflow: auto; margin: 0; font-size: 0.8rem; background: #f7f7f7; padding: 0.3rem; resize: vertical; }
+pre.prompt { max-height: calc(6 * 1.4em); background: #f4f6fa; margin-bottom: 0.3rem; } /* whole lines: a box never cuts a line in half */
 .options { margin: 0; padding-left: 1.6rem; } .options li.stereotype { font-weight: 600; }
 .tag { font-size: 0.75em; font-weight: normal; background: #f6d5d1; border-radius: 3px; padding: 0 0.25rem; white-space: nowrap; }
 .label { font-weight: bold; padding: 0 0.3rem; border-radius: 3px; white-space: nowrap; }
