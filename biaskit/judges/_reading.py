@@ -82,8 +82,8 @@ def contains(haystack: list[str], needle: list[str]) -> bool:
     return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
 
 
-def distinctive_spans(first: list[str], second: list[str]) -> tuple[list[str], list[str]]:
-    """The words where two options differ, widened when the difference is only function words."""
+def distinctive_spans(first: list[str], second: list[str], function_words: set[str] = _FUNCTION_WORDS) -> tuple[list[str], list[str]]:
+    """The words where two options differ, widened when the difference is only ``function_words``."""
     start = 0
     while start < min(len(first), len(second)) and first[start] == second[start]:
         start += 1
@@ -91,7 +91,7 @@ def distinctive_spans(first: list[str], second: list[str]) -> tuple[list[str], l
     while end < min(len(first), len(second)) - start and first[-1 - end] == second[-1 - end]:
         end += 1
     a, b = first[start : len(first) - end], second[start : len(second) - end]
-    if all(w in _FUNCTION_WORDS for w in a + b):
+    if all(w in function_words for w in a + b):
         if end:
             a, b = a + [first[len(first) - end]], b + [second[len(second) - end]]
         elif start:

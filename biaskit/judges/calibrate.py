@@ -13,10 +13,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from pydantic import BaseModel
-from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from biaskit.judges._types import LABELS, UNPARSED, Judge, Judgment
 from biaskit.judges.labelled import LabelledAnswer
+from biaskit.metrics.agreement import cohen_kappa as agreement_kappa
 
 COLUMNS = (*LABELS, UNPARSED)
 
@@ -34,14 +35,9 @@ def confusion(gold: Sequence[str], pred: Sequence[str]) -> np.ndarray:
 
 
 def cohen_kappa(gold: Sequence[str], pred: Sequence[str], weights: np.ndarray | None = None) -> float:
-    """Cohen's kappa (scikit-learn); ``weights`` counts each pair that many times (bootstrap draws)."""
-    if not len(gold):
-        return float("nan")
+    """Cohen's kappa over S/CS/D/R/unparsed (judged labels outside them count as unparsed)."""
     g, p = _codes(gold, pred)
-    if len(set(g) | set(p)) == 1:  # one label everywhere: perfect agreement (scikit-learn says nan)
-        return 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(cohen_kappa_score(g, p, labels=list(COLUMNS), sample_weight=weights))
+    return agreement_kappa(g, p, COLUMNS, weights)
 
 
 def kappa_interval(gold: Sequence[str], pred: Sequence[str], resamples: int = 2000, seed: int = 0) -> tuple[float, float]:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
+from biaskit.judges._reading import _drop_option_lists, _echoes_prompt, contains, distinctive_spans
 from biaskit.judges._types import JudgeInput
 
 _FUNCTION = {"with", "witho", "of", "in", "on", "at", "to", "for", "from", "by", "and", "or", "not", "who", "is", "are", "perso", "peopl"}
@@ -181,18 +182,7 @@ def _distinct_cached(options: tuple[str, ...], aliases: tuple[tuple[str, ...], t
     short: tuple[list[list[str]], list[list[str]]] = ([], [])
     for a in full[0]:
         for b in full[1]:
-            i = 0
-            while i < min(len(a), len(b)) and a[i] == b[i]:
-                i += 1
-            j = 0
-            while j < min(len(a), len(b)) - i and a[-1 - j] == b[-1 - j]:
-                j += 1
-            da, db = a[i : len(a) - j], b[i : len(b) - j]
-            if all(w in _FUNCTION for w in da + db):  # "with" / "without": keep a shared word beside them
-                if j:
-                    da, db = da + [a[len(a) - j]], db + [b[len(b) - j]]
-                elif i:
-                    da, db = [a[i - 1]] + da, [b[i - 1]] + db
+            da, db = distinctive_spans(a, b, _FUNCTION)  # "with" / "without" keep a shared word beside them
             if da and db and not set(da) & set(db):
                 if da not in short[0] and da not in full[0]:
                     short[0].append(da)
@@ -200,12 +190,7 @@ def _distinct_cached(options: tuple[str, ...], aliases: tuple[tuple[str, ...], t
                     short[1].append(db)
     both = (full[0] + short[0], full[1] + short[1])
     # a spelling that is part of the other option's spelling is no evidence
-    return tuple([s for s in both[i] if not any(_inside(s, o) for o in both[1 - i])] for i in (0, 1))  # type: ignore[return-value]
-
-
-def _inside(needle: list[str], hay: list[str]) -> bool:
-    n = len(needle)
-    return any(hay[k : k + n] == needle for k in range(len(hay) - n + 1))
+    return tuple([s for s in both[i] if not any(contains(o, s) for o in both[1 - i])] for i in (0, 1))  # type: ignore[return-value]
 
 
 _ARTICLES = {"the", "a", "an", "am", "na"}
@@ -234,7 +219,7 @@ def _strip_echo(text: str, prompt: str, item: JudgeInput) -> str:
 
     for m in re.finditer(r"[^.!?\n]+[.!?]?", text):
         words = _key(_words(m.group(0)))
-        own = any(_inside(words, spelling) or _inside(spelling, words) and len(spelling) >= len(words) - 2 for side in _distinct(item) for spelling in side)
+        own = any(contains(spelling, words) or contains(words, spelling) and len(spelling) >= len(words) - 2 for side in _distinct(item) for spelling in side)
         if len(words) >= 4 and not own and " " + " ".join(words) + " " in prompt_key:
             blank(m.start(), m.end())
     tokens = _token_spans(text)
@@ -247,7 +232,7 @@ def _strip_echo(text: str, prompt: str, item: JudgeInput) -> str:
         while j <= len(keys) and " " + " ".join(keys[i:j]) + " " in plain_prompt:
             j += 1
         run = keys[i : j - 1]
-        if len(run) >= 4 and all(any(_inside(s, run) for s in side) for side in spellings):
+        if len(run) >= 4 and all(any(contains(run, s) for s in side) for side in spellings):
             end_token = tokens[j - 2]
             blank(tokens[i][1], end_token[1] + len(end_token[0]))
             i = j - 1
@@ -270,7 +255,7 @@ def _lists_both(segment: str, item: JudgeInput) -> bool:
     """Whether a segment with both letters names both options in order (an option list), or is
     only the letters ("(A) or (B)")."""
     words = _key(_words(segment))
-    named = [any(_inside(s, words) for s in spellings) for spellings in _distinct(item)]
+    named = [any(contains(words, s) for s in spellings) for spellings in _distinct(item)]
     return all(named) or not any(named)
 
 
@@ -366,7 +351,7 @@ def _text_follows_own(view: str, start: int, option: int, item: JudgeInput) -> b
 
 def _text_follows(view: str, end: int, item: JudgeInput, index: int) -> bool:
     words = _key(_words(view[end : end + 120]))[:8]
-    return any(_inside(s, words) for s in _distinct(item)[index])
+    return any(contains(words, s) for s in _distinct(item)[index])
 
 
 def _context(view: str, start: int, tokens: list[tuple[str, int]], k: int, n: int) -> str | None:
@@ -424,8 +409,8 @@ def _glued_conflict(view: str, candidate: _Candidate, item: JudgeInput) -> bool:
     spellings = _distinct(item)
     mine = [s for s in spellings[candidate.option]]
     theirs = [s for s in spellings[other]]
-    after_other = any(_inside(s, near_after) for s in theirs) and not any(_inside(s, near_after) for s in mine)
-    before_other = any(_inside(s, near_before) for s in theirs) and not any(_inside(s, near_before) for s in mine)
+    after_other = any(contains(near_after, s) for s in theirs) and not any(contains(near_after, s) for s in mine)
+    before_other = any(contains(near_before, s) for s in theirs) and not any(contains(near_before, s) for s in mine)
     return after_other or before_other
 
 
@@ -438,8 +423,6 @@ def find_commitment(item: JudgeInput) -> Commitment:
         text = text[: MAX_CHARS // 2] + "\n" + text[-MAX_CHARS // 2 :]
     if not text.strip():
         return Commitment(None, "empty")
-    from biaskit.judges._reading import _drop_option_lists, _echoes_prompt
-
     echo = _echoes_prompt(text, item)  # only a filled blank is read in an answer that is the prompt said again
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) >= 4 and len(set(lines)) <= len(lines) / 2:

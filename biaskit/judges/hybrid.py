@@ -14,6 +14,15 @@ from biaskit.judges._types import JudgeInput, Judgment
 from biaskit.judges.deterministic import DeterministicJudge, recheck_decide
 
 
+def _keep_decided(exc: MissingAnswers, inputs: Sequence[JudgeInput], decided: Sequence[Judgment | None]) -> None:
+    """Make ``exc`` carry every judgment made (``decided`` ones and the model's that came), and
+    name the missing ones by their position in ``inputs``."""
+    by_key = {j.key: j for j in exc.records}
+    merged = [j or by_key.get(item.key) for item, j in zip(inputs, decided)]
+    exc.records = [j for j in merged if j is not None]
+    exc.missing = [n for n, j in enumerate(merged) if j is None]
+
+
 class HybridJudge:
     """Rules first; ``llm`` (a judge with ``judge`` and ``recheck``, or a function that loads one on
     first need) for abstentions. ``text_over_letter`` and ``misunderstood`` are the rules' opt-in
@@ -51,10 +60,7 @@ class HybridJudge:
             try:
                 asked = ask([inputs[n] for n in pending])
             except MissingAnswers as exc:  # keep the rules' judgments and the model's that came
-                by_key = {j.key: j for j in exc.records}
-                merged = [j or by_key.get(item.key) for item, j in zip(inputs, out)]
-                exc.records = [j for j in merged if j is not None]
-                exc.missing = [n for n, j in enumerate(merged) if j is None]
+                _keep_decided(exc, inputs, out)
                 raise
             for n, judgment in zip(pending, asked):
                 out[n] = judgment
@@ -71,10 +77,7 @@ class HybridJudge:
         try:
             decided = self._combine([inputs[n] for n in rest], self.rules.decide, lambda items: self.llm.judge(items)) if rest else []
         except MissingAnswers as exc:  # keep the explicit picks too, and name the missing ones in input order
-            by_key = {j.key: j for j in exc.records}
-            merged = [j or by_key.get(item.key) for item, j in zip(inputs, picked)]
-            exc.records = [j for j in merged if j is not None]
-            exc.missing = [n for n, j in enumerate(merged) if j is None]
+            _keep_decided(exc, inputs, picked)
             raise
         for n, judgment in zip(rest, decided):
             picked[n] = judgment

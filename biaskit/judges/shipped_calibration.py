@@ -18,10 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
-from biaskit.judges._types import LABELS
-from biaskit.judges.calibrate import COLUMNS, agreement, cohen_kappa, confusion, kappa_interval
+from biaskit.judges._types import LABELS, Judgment
+from biaskit.judges.calibrate import COLUMNS, report
+from biaskit.judges.labelled import LabelledAnswer
 
 FILE = "calibration.json"
 
@@ -33,41 +34,36 @@ def head_sha256(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _block(gold: list[str], pred: list[str], source: str) -> dict[str, Any]:
-    matrix = confusion(gold, pred)
-    figures = agreement(gold, pred)
-    low, high = kappa_interval(gold, pred) if gold else (float("nan"), float("nan"))
-    return {"source": source, "n": figures.n, "kappa": cohen_kappa(gold, pred), "kappa_ci": [low, high], "accuracy": figures.accuracy,
-            "confusion": {g: {c: int(matrix[r, k]) for k, c in enumerate(COLUMNS)} for r, g in enumerate(LABELS)}}  # fmt: skip
+def _block(answers: Sequence[LabelledAnswer], judged: Sequence[Judgment], source: str) -> dict[str, Any]:
+    figures = report("trained", answers, judged, source=source)
+    return {"source": source, "n": figures.n, "kappa": figures.kappa, "kappa_ci": list(figures.kappa_ci), "accuracy": figures.accuracy,
+            "confusion": figures.confusion}  # fmt: skip
 
 
-def write_calibration(folder: Path, figures: dict[str, Any]) -> dict[str, Any]:
-    """Write ``calibration.json`` for the head in ``folder`` from ``train_judge``'s figures."""
-    tests = figures.get("test_judgments") or []
+def write_calibration(folder: Path, figures: dict[str, Any], test_rows: Sequence[LabelledAnswer], judged: Sequence[Judgment]) -> dict[str, Any]:
+    """Write ``calibration.json`` for the head in ``folder``: ``test_rows`` are the held-out answers
+    and ``judged`` the head's labels of them; ``figures`` are ``train_judge``'s (control set)."""
     control = figures.get("control_cv") or {}
-    base = [(gold, judged) for _, _, attack, gold, judged in tests if attack == "base"]
-    attacks = [(attack, gold, judged) for _, _, attack, gold, judged in tests if attack != "base"]
-    phases: dict[str, Any] = {}
-    gold_base = [g for g, _ in base]
-    pred_base = [j for _, j in base]
-    base_block = _block(gold_base, pred_base, "held-out base answers of the label sets")
+
+    def part(keep: Callable[[LabelledAnswer], bool], source: str) -> dict[str, Any]:
+        idx = [n for n, a in enumerate(test_rows) if keep(a)]
+        return _block([test_rows[n] for n in idx], [judged[n] for n in idx], source)
+
+    base_block = part(lambda a: a.item.attack == "base", "held-out base answers of the label sets")
     if control:
         merged = {g: {c: base_block["confusion"][g][c] + int(control["confusion"][g].get(c, 0)) for c in COLUMNS} for g in LABELS}
         base_block = {**base_block, "confusion": merged, "n": base_block["n"] + control["n"],
                       "source": f"control set ({control['method']}) + held-out base answers of the label sets"}  # fmt: skip
-    phases["base"] = base_block
+    phases: dict[str, Any] = {"base": base_block}
+    attacks = sorted({a.item.attack for a in test_rows if a.item.attack != "base"})
     if attacks:
-        phases["attacks"] = _block([g for _, g, _ in attacks], [j for _, _, j in attacks], "held-out jailbreak answers of the label sets")
-    per_attack = {}
-    for name in sorted({a for a, _, _ in attacks}):
-        rows = [(g, j) for a, g, j in attacks if a == name]
-        per_attack[name] = _block([g for g, _ in rows], [j for _, j in rows], f"held-out {name} answers of the label sets")
+        phases["attacks"] = part(lambda a: a.item.attack != "base", "held-out jailbreak answers of the label sets")
     data = {
         "head_sha256": head_sha256(folder),
         "control": {k: control.get(k) for k in ("n", "kappa", "kappa_ci", "macro_f1", "method", "confusion")} if control else None,
         "held_out": {name: {k: r.get(k) for k in ("n", "kappa", "kappa_ci", "macro_f1")} for name, r in (figures.get("held_out_sources") or {}).items()},
         "phases": phases,
-        "attacks": per_attack,
+        "attacks": {name: part(lambda a, name=name: a.item.attack == name, f"held-out {name} answers of the label sets") for name in attacks},  # type: ignore[misc]
     }
     (folder / FILE).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     return data

@@ -221,15 +221,16 @@ def train_judge(labels: Sequence[str | Path] | None = None, control: bool = True
     seconds = time.perf_counter() - start
     head.settings.update({"trained_on": [f.name for f in files] + (["control set"] if control else []), "held_out_prompts": sorted(held),
                           "train_seconds": round(seconds, 1)})  # fmt: skip
+    test_judged: list[Judgment] = []
     figures: dict = {"seconds": seconds, "n_train": len(train_rows), "n_test": len(test_rows), "held_out_prompts": len(held)}
     if test_rows:
-        judged = predict(head, test_rows, cache)
+        judged = test_judged = predict(head, test_rows, cache)
         figures["held_out"] = report("trained", test_rows, judged, source="held-out").model_dump(mode="json")
         for source in sorted({a.source for a in test_rows}):
             idx = [n for n, a in enumerate(test_rows) if a.source == source]
             figures.setdefault("held_out_sources", {})[source] = report("trained", [test_rows[n] for n in idx], [judged[n] for n in idx],
                                                                          source=f"held-out part of {source}").model_dump(mode="json")  # fmt: skip
-        figures["test_judgments"] = [(a.item.key, a.source, a.item.attack, a.label, j.label) for a, j in zip(test_rows, judged)]
+
         attacks = [n for n, a in enumerate(test_rows) if a.item.attack != "base"]
         if attacks:
             figures["held_out_jailbreak"] = report("trained", [test_rows[n] for n in attacks], [judged[n] for n in attacks],
@@ -246,7 +247,6 @@ def train_judge(labels: Sequence[str | Path] | None = None, control: bool = True
     head.save(out)
     from biaskit.judges.shipped_calibration import write_calibration
 
-    write_calibration(out, figures)
-    figures.pop("test_judgments", None)
+    write_calibration(out, figures, test_rows, test_judged)
     write_card(out / "MODEL_CARD.md", head.settings, figures)
     return figures

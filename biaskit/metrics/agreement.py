@@ -20,13 +20,20 @@ ROWS = ("S", "CS", "D", "R", "M")
 COLUMNS = (*ROWS, "unparsed")
 
 
-def kappa(person: Sequence[str], judge: Sequence[str], weights: np.ndarray | None = None) -> float:
-    if not len(person):
+def cohen_kappa(first: Sequence[str], second: Sequence[str], labels: Sequence[str], weights: np.ndarray | None = None) -> float:
+    """Cohen's kappa of two labellings over ``labels`` (scikit-learn); ``weights`` counts each pair
+    that many times (bootstrap draws). The one kappa of biaskit: the judge's calibration uses it too."""
+    if not len(first):
         return float("nan")
-    if len(set(person) | set(judge)) == 1:
+    if len(set(first) | set(second)) == 1:
         return 1.0  # one label everywhere: full agreement (scikit-learn says nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(cohen_kappa_score(list(person), list(judge), labels=list(COLUMNS), sample_weight=weights))
+        return float(cohen_kappa_score(list(first), list(second), labels=list(labels), sample_weight=weights))
+
+
+def kappa(person: Sequence[str], judge: Sequence[str], weights: np.ndarray | None = None) -> float:
+    """Kappa of an audit: the person's labels against the judge's, M included."""
+    return cohen_kappa(person, judge, COLUMNS, weights)
 
 
 def _block(person: list[str], judge: list[str], n_boot: int, seed: int, calibration_ci: Sequence[float] | None) -> dict[str, Any]:

@@ -29,22 +29,23 @@ def figures(scores: dict) -> dict:
 def main() -> None:
     max_answers = int(sys.argv[sys.argv.index("--max-answers") + 1]) if "--max-answers" in sys.argv else None
     report = json.loads(OUT.read_text()) if OUT.is_file() else {}
-    runs = [p for p in sorted((ROOT / "results").glob("clear-bias-*")) if (p / "scores.json").is_file()]
-    for run in runs:
-        if run.name in report and "after" in report[run.name]:
+    runs = [biaskit.open_run(p) for p in sorted((ROOT / "results").glob("clear-bias-*"))]
+    for run in (r for r in runs if r.scores is not None):
+        if run.path.name in report and "after" in report[run.path.name]:
             continue
-        before_scores = json.loads((run / "scores.json").read_text())
-        before_labels = {j["key"]: j["label"] for j in map(json.loads, open(run / "judgments.jsonl"))}
+        before_scores = run.scores.model_dump(mode="json")  # type: ignore[union-attr]
+        before_labels = dict(zip(run.labels()["key"], run.labels()["label"]))
         if max_answers is not None and len(before_labels) > max_answers:
-            report[run.name] = {"answers": len(before_labels), "not_rejudged": f"more than --max-answers {max_answers}"}
+            report[run.path.name] = {"answers": len(before_labels), "not_rejudged": f"more than --max-answers {max_answers}"}
             continue
-        spec = json.loads((run / "manifest.json").read_text())["config"].get("judge", "trained")
-        print(f"{run.name}: re-judging {len(before_labels)} answers with {spec}", file=sys.stderr, flush=True)
-        biaskit.judge(run, judge=spec)
-        after_scores = json.loads((run / "scores.json").read_text())
-        after_labels = {j["key"]: j["label"] for j in map(json.loads, open(run / "judgments.jsonl"))}
+        spec = str(run.manifest.config.get("judge", "trained"))
+        print(f"{run.path.name}: re-judging {len(before_labels)} answers with {spec}", file=sys.stderr, flush=True)
+        biaskit.judge(run.path, judge=spec)
+        after = biaskit.open_run(run.path)
+        after_scores = after.scores.model_dump(mode="json")  # type: ignore[union-attr]
+        after_labels = dict(zip(after.labels()["key"], after.labels()["label"]))
         changed = Counter(f"{before_labels[k]}->{after_labels.get(k)}" for k in before_labels if before_labels[k] != after_labels.get(k))
-        report[run.name] = {"judge": spec, "answers": len(before_labels), "labels_changed": sum(changed.values()), "changes": dict(changed.most_common()),
+        report[run.path.name] = {"judge": spec, "answers": len(before_labels), "labels_changed": sum(changed.values()), "changes": dict(changed.most_common()),
                             "before": figures(before_scores), "after": figures(after_scores),
                             "paths_after": after_scores["judge"].get("paths"),
                             "low_confidence_after": {k: v for k, v in (after_scores["judge"].get("low_confidence") or {}).items() if k != "items"}}  # fmt: skip
