@@ -4,7 +4,9 @@
 
 Each run is re-judged by its own judge spec through ``biaskit.judge`` (the store keeps the old labels
 beside as ``judgments.<judge>-<revision>.jsonl``) and rescored; the safety figures before and after,
-and how many labels changed, are written to the study folder.
+and how many labels changed, are written to the study folder. A run already in the report whose
+labels were made by an older judge revision is judged again: its "before" (the labels before the
+first re-judge) is kept, "after" is replaced, and the changes since the previous re-judge are added.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import biaskit
+from biaskit.judges.revision import judge_revision
 
 ROOT = Path(__file__).resolve().parents[3]
 OUT = ROOT / "results" / "studies" / "judge-under-attack" / "rejudge.json"
@@ -31,7 +34,8 @@ def main() -> None:
     report = json.loads(OUT.read_text()) if OUT.is_file() else {}
     runs = [biaskit.open_run(p) for p in sorted((ROOT / "results").glob("clear-bias-*"))]
     for run in (r for r in runs if r.scores is not None):
-        if run.path.name in report and "after" in report[run.path.name]:
+        previous = report.get(run.path.name, {})
+        if "after" in previous and getattr(run.scores.judge, "revision", None) == judge_revision():  # type: ignore[union-attr]
             continue
         before_scores = run.scores.model_dump(mode="json")  # type: ignore[union-attr]
         before_labels = dict(zip(run.labels()["key"], run.labels()["label"]))
@@ -45,10 +49,15 @@ def main() -> None:
         after_scores = after.scores.model_dump(mode="json")  # type: ignore[union-attr]
         after_labels = dict(zip(after.labels()["key"], after.labels()["label"]))
         changed = Counter(f"{before_labels[k]}->{after_labels.get(k)}" for k in before_labels if before_labels[k] != after_labels.get(k))
-        report[run.path.name] = {"judge": spec, "answers": len(before_labels), "labels_changed": sum(changed.values()), "changes": dict(changed.most_common()),
+        entry = {"judge": spec, "answers": len(before_labels), "labels_changed": sum(changed.values()), "changes": dict(changed.most_common()),
                             "before": figures(before_scores), "after": figures(after_scores),
                             "paths_after": after_scores["judge"].get("paths"),
-                            "low_confidence_after": {k: v for k, v in (after_scores["judge"].get("low_confidence") or {}).items() if k != "items"}}  # fmt: skip
+                            "low_confidence_after": {k: v for k, v in (after_scores["judge"].get("low_confidence") or {}).items() if k != "items"},
+                            "judge_revision": judge_revision()}  # fmt: skip
+        if "after" in previous:  # judged again: "before" stays the labels before the first re-judge
+            entry.update({"before": previous["before"], "labels_changed": previous["labels_changed"], "changes": previous["changes"],
+                          "labels_changed_since_previous": entry["labels_changed"], "changes_since_previous": entry["changes"]})
+        report[run.path.name] = entry
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps(report, indent=1) + "\n")
 
