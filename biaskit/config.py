@@ -173,6 +173,11 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
 def build_config(model: type[BaseModel], file_values: dict[str, Any], cli_values: dict[str, Any], source: str = "") -> Any:
     """Merge file and CLI values (CLI wins) into ``model``; errors name the bad option."""
     merged = {**file_values, **{k: v for k, v in cli_values.items() if v is not None}}
+    if isinstance(merged.get("run_id"), str):  # one rule for every way a run id arrives (see check_run_id)
+        from biaskit.results.folder import check_run_id
+
+        check_run_id(merged["run_id"], "--run-id" if "run_id" in cli_values and cli_values["run_id"] is not None
+                     else f"run_id in {source or 'the config file'}")  # fmt: skip
     try:
         return model(**merged)
     except ValidationError as exc:

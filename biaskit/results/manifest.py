@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-import biaskit
+from biaskit._version import __version__
 from biaskit.engines._types import EngineInfo
 
 SCHEMA_VERSION = 1
@@ -42,7 +42,7 @@ class Manifest(BaseModel):
     schema_version: int = SCHEMA_VERSION
     run_id: str
     status: Literal["running", "complete", "failed", "incomplete", "interrupted"] = "running"
-    biaskit_version: str = Field(default_factory=lambda: biaskit.__version__)
+    biaskit_version: str = Field(default_factory=lambda: __version__)
     git_commit: str | None = Field(default_factory=lambda: git_commit())
     suite: str
     condition: str = "plain"
@@ -67,7 +67,7 @@ class Manifest(BaseModel):
 
 def invocation(started_at: str) -> dict[str, Any]:
     """This invocation of biaskit, as listed in a manifest's ``invocations``."""
-    return {"started_at": started_at, "git_commit": git_commit(), "biaskit_version": biaskit.__version__}
+    return {"started_at": started_at, "git_commit": git_commit(), "biaskit_version": __version__}
 
 
 def git_commit() -> str | None:

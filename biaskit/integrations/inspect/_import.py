@@ -23,6 +23,7 @@ from biaskit.flows._judging import judge_calibration
 from biaskit.integrations.inspect._log import LoggedRun, read_log
 from biaskit.integrations.inspect._scores import judge_block, score_run
 from biaskit.judges.stage import RECHECKS
+from biaskit.results.folder import check_run_id
 from biaskit.results.jsonl import JsonlWriter
 from biaskit.results.manifest import Manifest, file_sha256, invocation
 from biaskit.results.store import JUDGMENTS, RESPONSES, RunDir, now_iso
@@ -60,7 +61,7 @@ def run_config(logged: LoggedRun, results_dir: str | Path, run_id: str | None, m
         **logged.sampling,
     }
     config: EvalConfig = build_config(EvalConfig, {}, options, source=str(logged.path))
-    name = run_id or f"clear-bias-{_slug(config.model)}-inspect-{logged.eval_id[:8]}"
+    name = check_run_id(run_id) if run_id else f"clear-bias-{_slug(config.model)}-inspect-{logged.eval_id[:8]}"
     return config.model_copy(update={"run_id": name})
 
 
