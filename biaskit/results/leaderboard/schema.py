@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from biaskit.errors import DataError
-from biaskit.results.folder import MANIFEST, SCORES, folder_refusal, loads, read_member
+from biaskit.errors import ConfigError, DataError
+from biaskit.results.folder import MANIFEST, SCORES, check_run_id, folder_refusal, loads, read_member
 from biaskit.results.manifest import Manifest
 
 
@@ -235,6 +235,10 @@ def load_run(path: Path) -> LoadedRun | Skipped:
         manifest = Manifest.model_validate(raw_manifest)
     except ValidationError as exc:
         return Skipped(name, f"{MANIFEST} invalid: {first_error(exc)}")
+    try:
+        check_run_id(manifest.run_id, f"{MANIFEST} run_id")
+    except ConfigError as exc:
+        return Skipped(name, str(exc))
     if manifest.status != "complete":
         return Skipped(name, f"run is not complete (status {manifest.status!r})")
     if manifest.engine is None:
