@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from biaskit.errors import BiaskitError
+from biaskit.results.folder import MANIFEST, PAIRED, read_json
 from biaskit.results.leaderboard.judge_name import judge_detail, judge_name
 from biaskit.results.leaderboard.schema import (
     ClearBiasScores,
@@ -24,8 +26,6 @@ from biaskit.results.leaderboard.schema import (
     Skipped,
     load_run,
 )
-from biaskit.errors import BiaskitError
-from biaskit.results.folder import MANIFEST, PAIRED, read_json
 
 CONDITION_ORDER = {"plain": 0, "debiased": 1, "grounded": 2}
 OVERALL = "overall (base)"  # the comparison's model-level row (biaskit.results.leaderboard.compare)
