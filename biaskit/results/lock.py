@@ -4,7 +4,8 @@
 ``flock``, which the operating system releases when the holder dies however it dies. A second
 process on the same run stops at once with one line naming the holder. A lock file whose holder is
 gone (a killed process leaves it behind) is taken over with a note on stderr. The holder removes
-the file when it lets go.
+the file when it lets go. Within one process the lock is shared: a run opened twice by the same
+process (a notebook, a test) is not locked out by itself.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from biaskit.errors import BiaskitError
 from biaskit.results.folder import LOCK, read_member
 
 _ATTEMPTS = 5  # another process may remove the file between our open and our lock: try again
+_HELD: dict[str, "RunLock"] = {}  # the locks this process holds, by folder: a second RunDir of a held run shares it
 
 
 class RunLocked(BiaskitError):
@@ -57,6 +59,7 @@ class RunLock:
 
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / LOCK
+        self._key = os.path.realpath(folder)
         self._fd: int | None = None
 
     @property
@@ -64,7 +67,12 @@ class RunLock:
         return self._fd is not None
 
     def acquire(self) -> None:
+        """Take the lock, or share it when this process already holds it (the lock keeps other
+        processes out; one process opens a run several times)."""
         if self._fd is not None:
+            return
+        other = _HELD.get(self._key)
+        if other is not None and other.held:
             return
         for _ in range(_ATTEMPTS):
             try:
@@ -103,6 +111,7 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(record) + "\n").encode(), 0)
         self._fd = fd
+        _HELD[self._key] = self
         atexit.register(self.release)
 
     def release(self) -> None:
@@ -110,6 +119,8 @@ class RunLock:
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
+        if _HELD.get(self._key) is self:
+            del _HELD[self._key]
         try:
             if os.fstat(fd).st_ino == os.lstat(self.path).st_ino:
                 os.unlink(self.path)
