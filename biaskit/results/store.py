@@ -214,8 +214,13 @@ class RunDir:
                     if isinstance(out, list):
                         kept += keep(out)
                     else:
-                        for record in out:
-                            kept += keep([record])
+                        try:
+                            for record in out:
+                                kept += keep([record])
+                        finally:  # a failed write (a full disk) stops the requests in flight now, not at exit
+                            close = getattr(out, "close", None)
+                            if close is not None:
+                                close()
                 except MissingAnswers as exc:
                     failures.append(exc)
                     kept += keep(exc.records)

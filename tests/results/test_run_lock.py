@@ -132,13 +132,27 @@ def _fsync_fails_for(name: str):  # noqa: ANN202
     return fsync
 
 
-def test_a_full_disk_is_one_line_naming_the_file_and_the_run_is_marked_failed(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr(os, "fsync", _fsync_fails_for("responses.jsonl"))
-    with FaultServer() as server:
-        assert main(_command(server, tmp_path / "results", "--limit", "3")) == 2
-    line = _last_error(capsys.readouterr().err)
+# `biaskit eval` in its own process, with every fsync of responses.jsonl failing as on a full disk
+FULL_DISK = """
+import errno, os, sys
+real = os.fsync
+def fsync(fd):
+    if "responses.jsonl" in os.path.basename(os.readlink(f"/proc/self/fd/{fd}")):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    real(fd)
+os.fsync = fsync
+from biaskit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_is_one_line_naming_the_file_and_the_run_is_marked_failed(tmp_path: Path) -> None:
+    with FaultServer() as server:  # 20 prompts: requests are still in flight when the write fails
+        done = subprocess.run([sys.executable, "-c", FULL_DISK, *_command(server, tmp_path / "results", "--limit", "20")],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2
     run = tmp_path / "results" / "run"
-    assert line == f"biaskit: error: cannot write {run / 'responses.jsonl'}: No space left on device"
+    assert done.stderr.strip().splitlines() == [f"biaskit: error: cannot write {run / 'responses.jsonl'}: No space left on device"]
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "failed" and "No space left on device" in manifest["error"]
     assert not [p.name for p in run.iterdir() if ".tmp" in p.name or p.name == LOCK]
