@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from biaskit.errors import BiaskitError, ConfigError, DataError
+from biaskit.errors import BiaskitError, ConfigError, DataError, shorten
 
 MANIFEST = "manifest.json"
 # Beside the manifest, what the stage files cannot tell if manifest.json is lost (one line per change).
@@ -67,8 +67,6 @@ def check_run_id(run_id: str, source: str = "--run-id") -> str:
     bad = run_id in (".", "..") or os.path.isabs(run_id) or "\0" in run_id
     bad = bad or any(sep in run_id for sep in {"/", "\\", os.sep, os.altsep or "/"})
     if bad:
-        from biaskit.errors import shorten
-
         raise ConfigError(f"{source}: run id {shorten(run_id)} is not a plain folder name; expected a name such as "
                           "'clear-bias-mymodel-plain' without '/', '\\' or '..', so the run stays inside the results folder")  # fmt: skip
     return run_id
