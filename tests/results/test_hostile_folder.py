@@ -90,6 +90,12 @@ def _hostile_results(tmp_path: Path, outside: Path) -> tuple[Path, dict[str, str
     (run / "manifest.json").write_text(json.dumps(manifest))
     expected[run.name] = "is not a plain folder name"
 
+    os.mkfifo(outside / "pipe")  # anything that followed a link to it and read would wait forever
+    run = _copy(results, NBLS, "link-to-outside-fifo")
+    (run / "manifest.json").unlink()
+    (run / "manifest.json").symlink_to(outside / "pipe")
+    expected[run.name] = "manifest.json is a symbolic link"
+
     elsewhere = _copy(outside, NBLS, "elsewhere")
     (results / "linked-run").symlink_to(elsewhere)
     expected["linked-run"] = "the run folder is a symbolic link"
