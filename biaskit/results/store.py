@@ -106,7 +106,7 @@ class RunDir:
         else:
             write_json(self.file(MANIFEST), data)
         kept = {name: data.get(name) for name in KEPT_IN_HISTORY}
-        if kept != self.read_history():
+        if not in_place and kept != self.read_history():  # in place: the disk is full, the manifest is what counts
             try:
                 with open_for_append(self.file(HISTORY)) as handle:
                     handle.write((json.dumps({"written_at": now_iso(), **kept}) + "\n").encode("utf-8"))
