@@ -132,12 +132,15 @@ def _fsync_fails_for(name: str):  # noqa: ANN202
     return fsync
 
 
-# `biaskit eval` in its own process, with every fsync of responses.jsonl failing as on a full disk
+# `biaskit eval` in its own process, with every fsync of responses.jsonl failing as on a full disk;
+# once one has failed, those of the files named in $THEN fail too (no new file can be written)
 FULL_DISK = """
 import errno, os, sys
-real = os.fsync
+real, full = os.fsync, []
 def fsync(fd):
-    if "responses.jsonl" in os.path.basename(os.readlink(f"/proc/self/fd/{fd}")):
+    name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+    if "responses.jsonl" in name or (full and any(p in name for p in os.environ["THEN"].split(",") if p)):
+        full.append(name)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     real(fd)
 os.fsync = fsync
@@ -146,10 +149,12 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_a_full_disk_is_one_line_naming_the_file_and_the_run_is_marked_failed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("then", ["", ".tmp"], ids=["answers", "then-new-files-too"])
+def test_a_full_disk_is_one_line_naming_the_file_and_the_run_is_marked_failed(tmp_path: Path, then: str) -> None:
+    # then-new-files-too: the manifest cannot be replaced by a new file either: the failure is recorded in place
     with FaultServer() as server:  # 20 prompts: requests are still in flight when the write fails
         done = subprocess.run([sys.executable, "-c", FULL_DISK, *_command(server, tmp_path / "results", "--limit", "20")],
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
+                              capture_output=True, text=True, timeout=120, env={**os.environ, "THEN": then})  # fmt: skip
     assert done.returncode == 2
     run = tmp_path / "results" / "run"
     assert done.stderr.strip().splitlines() == [f"biaskit: error: cannot write {run / 'responses.jsonl'}: No space left on device"]
