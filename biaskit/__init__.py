@@ -4,14 +4,9 @@ The Python API (``evaluate``, ``open_run``, ``Run``, ``judge``, ``calibrate``, `
 see :mod:`biaskit.api`) is imported on first use, so ``import biaskit`` stays cheap.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("biaskit")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
-
+from biaskit._version import __version__
 from biaskit.errors import BiaskitError
 
 if TYPE_CHECKING:

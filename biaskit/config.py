@@ -144,21 +144,46 @@ def with_defaults(options: dict[str, Any]) -> dict[str, Any]:
         return options
 
 
+MAX_CONFIG_BYTES = 1_000_000  # a config is a few lines; a replayed manifest.json a few kilobytes
+
+
+class _AliasRefused(Exception):
+    def __init__(self, line: int, anchor: str) -> None:
+        self.line, self.anchor = line, anchor
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing aliases (``*name``): an alias bomb expands a few hundred bytes
+    into gigabytes, and no biaskit option needs one."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasRefused(event.start_mark.line + 1, str(event.anchor))
+        return super().compose_node(parent, index)
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """Options from a YAML/JSON file; a manifest.json is accepted and its ``config`` used."""
     path = Path(path)
     expected = "expected a YAML or JSON mapping of option names to values, such as 'limit: 10'"
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"--config {path}: cannot read it ({exc.strerror or exc})") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"--config {path}: larger than {MAX_CONFIG_BYTES // 1_000_000} MB; {expected} (a config is a few lines)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(f"--config {path}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); {expected}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506  (a SafeLoader that also refuses aliases)
+    except _AliasRefused as exc:
+        raise ConfigError(f"--config {path}: line {exc.line} uses a YAML alias (*{shorten(exc.anchor, 40, quote=False)}); "
+                          "write the value out instead (aliases are refused: a few of them can expand a small file into gigabytes)") from None  # fmt: skip
     except yaml.YAMLError as exc:
         raise ConfigError(f"--config {path}: not valid YAML/JSON ({shorten(str(exc).splitlines()[0], 200, quote=False)}); {expected}") from exc
     if data is None:
@@ -173,6 +198,11 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
 def build_config(model: type[BaseModel], file_values: dict[str, Any], cli_values: dict[str, Any], source: str = "") -> Any:
     """Merge file and CLI values (CLI wins) into ``model``; errors name the bad option."""
     merged = {**file_values, **{k: v for k, v in cli_values.items() if v is not None}}
+    if isinstance(merged.get("run_id"), str):  # one rule for every way a run id arrives (see check_run_id)
+        from biaskit.results.folder import check_run_id
+
+        check_run_id(merged["run_id"], "--run-id" if "run_id" in cli_values and cli_values["run_id"] is not None
+                     else f"run_id in {source or 'the config file'}")  # fmt: skip
     try:
         return model(**merged)
     except ValidationError as exc:

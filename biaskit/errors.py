@@ -68,8 +68,51 @@ def shorten(value: object, limit: int = 80, quote: bool = True) -> str:
     A message quotes what it rejects, but a 20 MB field must not make a 20 MB error line: the
     middle of a long value is replaced by ``...`` and its length.
     """
-    text = value if isinstance(value, str) and not quote else repr(value)
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        text, whole = _bounded_repr(value, 4 * limit)
+        if not whole:  # the repr was never built in full (an alias bomb expands to gigabytes)
+            return f"{text[: max(limit - 30, 10)]}... (cut)"
+    else:
+        text = value if isinstance(value, str) and not quote else repr(value)
     if len(text) <= limit:
         return text
     keep = max(limit - 30, 10)
     return f"{text[: keep * 2 // 3]}...{text[-(keep // 3):]} ({len(text):,} characters)"
+
+
+def _bounded_repr(value: object, budget: int) -> tuple[str, bool]:
+    """``repr(value)`` built only up to about ``budget`` characters; whether it is whole."""
+    parts: list[str] = []
+    used = 0
+
+    def emit(text: str) -> bool:
+        nonlocal used
+        parts.append(text)
+        used += len(text)
+        return used <= budget
+
+    def walk(item: object) -> bool:
+        if isinstance(item, dict):
+            if not emit("{"):
+                return False
+            for i, (key, child) in enumerate(item.items()):
+                if (i and not emit(", ")) or not walk(key) or not emit(": ") or not walk(child):
+                    return False
+            return emit("}")
+        if isinstance(item, (list, tuple, set, frozenset)) and type(item) in (list, tuple, set, frozenset):
+            if not item:
+                return emit(repr(item))
+            opening, closing = {list: ("[", "]"), tuple: ("(", ")"), set: ("{", "}"), frozenset: ("frozenset({", "})")}[type(item)]
+            if not emit(opening):
+                return False
+            for i, child in enumerate(item):
+                if (i and not emit(", ")) or not walk(child):
+                    return False
+            return emit("," + closing if type(item) is tuple and len(item) == 1 else closing)
+        if isinstance(item, str) and len(item) > budget:
+            emit(repr(item[:budget]))
+            return False
+        return emit(repr(item))
+
+    whole = walk(value)
+    return "".join(parts), whole

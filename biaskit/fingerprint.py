@@ -17,6 +17,7 @@ from biaskit.config import EvalConfig
 from biaskit.engines import resolve_backend, resolve_dtype
 from biaskit.engines.models import resolve_model
 from biaskit.errors import ConfigError
+from biaskit.results.folder import MANIFEST
 from biaskit.results.manifest import Manifest
 from biaskit.results.store import RunDir
 
@@ -83,7 +84,7 @@ def _recorded_engine(manifest: Manifest | None) -> tuple[str, str | None] | None
 
 def _other_engine(run: RunDir, config: EvalConfig, stage: str, made: tuple[str, str | None], now: tuple[str, str | None]) -> str:
     asked = f"--backend {config.backend} --dtype {config.dtype}"
-    command = ["biaskit", "eval", "--config", str(run.file("manifest.json")), "--run-id", run.path.name,
+    command = ["biaskit", "eval", "--config", str(run.file(MANIFEST)), "--run-id", run.path.name,
                "--backend", made[0], "--dtype", str(made[1]), "--phase", config.phase]  # fmt: skip
     return (
         f"{run.file(stage)}: its records were made on {made[0]}/{made[1]}, and {asked} resolves to {now[0]}/{now[1]} "

@@ -20,8 +20,9 @@ from tqdm.auto import tqdm
 from biaskit.config import EvalConfig, identity_options, with_defaults
 from biaskit.engines import Engine, EngineInfo, SamplingParams, load_engine, resolve_backend, stream_answers
 from biaskit.engines.models import check_model
-from biaskit.errors import ConfigError, IncompleteStage, shorten
+from biaskit.errors import BiaskitError, ConfigError, IncompleteStage, shorten
 from biaskit.results.manifest import Manifest, file_sha256, invocation
+from biaskit.results.folder import check_run_id
 from biaskit.results.store import HISTORY, MANIFEST, RESPONSES, RunDir, StageCounts, now_iso
 from biaskit.suites._types import PromptItem
 from biaskit.fingerprint import check_stage, engine_identity, fingerprint, local_engine, recorded_engine
@@ -40,7 +41,17 @@ def open_run(config: EvalConfig, data_files: Sequence[Path], stamps: Mapping[str
     sampling = config.sampling()
     if resolve_backend(config.backend) != "openai":  # a served model is checked by asking its server
         check_model(config.model)
-    run = RunDir(Path(config.results_dir) / config.resolved_run_id())
+    run = RunDir(Path(config.results_dir) / check_run_id(config.resolved_run_id()))
+    run.acquire()  # a second process on this run stops here, before any work
+    try:
+        return _opened(run, config, data_files, stamps, sampling)
+    except BaseException:
+        run.lock.release()
+        raise
+
+
+def _opened(run: RunDir, config: EvalConfig, data_files: Sequence[Path], stamps: Mapping[str, Mapping[str, Any]] | None,
+            sampling: SamplingParams) -> tuple[RunDir, Manifest]:  # fmt: skip
     previous = run.read_manifest()
     for stage, how in (stamps or {}).items():
         check_stage(run, config, stage, how, previous)
@@ -131,7 +142,14 @@ def close_failed(run: RunDir, manifest: Manifest, exc: BaseException, counts: di
         before = counts.get(stage, {})
         counts[stage] = {k: before.get(k, 0) + exc.counts.get(k, 0) for k in set(before) | set(exc.counts)}
         update.update(status="incomplete", missing=exc.counts.get("missing", 0))
-    run.write_manifest(manifest.model_copy(update=update))
+    try:
+        run.write_manifest(manifest.model_copy(update=update))
+    except BiaskitError as error:  # a full disk, say: truncating the old manifest frees the room for the new one
+        try:
+            run.write_manifest(manifest.model_copy(update=update), in_place=True)
+        except BiaskitError:
+            print(f"biaskit: warning: {error}; the run's manifest could not record that it stopped", file=sys.stderr)
+        run.lock.release()
 
 
 def response_key(item_id: str, sample: int) -> str:

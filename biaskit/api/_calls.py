@@ -69,6 +69,7 @@ def judge(run: Run | str | Path, judge: str = "trained", *, data: str | Path | N
     from biaskit.flows.clear_bias import other_judge, rescore
     from biaskit.judges import make_judge
     from biaskit.judges.stage import rejudge_run
+    from biaskit.results.lock import RunLock
 
     run = run if isinstance(run, Run) else Run(run)
     if run.suite != "clear-bias":
@@ -76,11 +77,12 @@ def judge(run: Run | str | Path, judge: str = "trained", *, data: str | Path | N
     if batch_size < 1:
         raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
     made = make_judge(judge)
-    try:
-        rejudge_run(run.path, made, data=data, batch_size=batch_size, recheck=recheck, quiet=quiet, suffix=other_judge(run.path, judge))
-    finally:
-        made.close()
-    summary = rescore(run.path, judge)
+    with RunLock(run.path):  # no `biaskit eval` (or another judge) writes the run meanwhile
+        try:
+            rejudge_run(run.path, made, data=data, batch_size=batch_size, recheck=recheck, quiet=quiet, suffix=other_judge(run.path, judge))
+        finally:
+            made.close()
+        summary = rescore(run.path, judge)
     if summary.get("missing_attacks"):
         warnings.warn(f"with these labels {', '.join(summary['missing_attacks'])} pass the base phase but were never attacked; "
                       f"resume the run to attack them: biaskit.evaluate(..., config='{run.path}/manifest.json', judge={judge!r})",

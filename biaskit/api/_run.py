@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import io
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from pydantic import ValidationError
 
 from biaskit.errors import DataError
+from biaskit.results.folder import MANIFEST, NBLS_STAGES, OCCUPATIONS, RESPONSES, SCORES, read_member
 from biaskit.results.jsonl import read_records
 from biaskit.results.leaderboard.schema import SCORE_MODELS, ClearBiasScores, NblsScores, first_error
-from biaskit.results.manifest import Manifest
-from biaskit.results.store import JUDGMENTS, MANIFEST, RESPONSES, SCORES
+from biaskit.results.manifest import Manifest, read_manifest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 # The columns every answer row starts with; the rest of the stored record follows.
 ANSWER_COLUMNS = ("key", "category", "task", "attack", "variant", "response", "label", "path", "recheck")
 FIGURES = ("robustness", "fairness", "safety")
-NBLS_STAGES = ("nbls_logprobs.jsonl", "nbls_samples.jsonl")
-OCCUPATIONS = "occupations.csv"
 
 
 class Run:
@@ -45,14 +44,7 @@ class Run:
     @property
     def manifest(self) -> Manifest:
         """What ran, on which model, with which settings and data hashes (``manifest.json``)."""
-        path = self.path / MANIFEST
-        try:
-            raw = json.loads(path.read_bytes())
-            raw.setdefault("git_commit", None)  # absent: no recorded commit (not this checkout's)
-            return Manifest.model_validate(raw)
-        except (OSError, ValueError, AttributeError) as exc:
-            detail = first_error(exc) if isinstance(exc, ValidationError) else str(exc)
-            raise DataError(f"{path} is not a valid manifest: {detail}") from None
+        return read_manifest(self.path)
 
     @property
     def suite(self) -> str:
@@ -65,13 +57,15 @@ class Run:
 
     def _scores(self, name: str) -> ClearBiasScores | NblsScores | None:
         path = self.path / name
-        if not path.is_file():
+        try:
+            data = read_member(path)
+        except FileNotFoundError:
             return None
         schema = SCORE_MODELS.get(self.suite)
         if schema is None:
             raise DataError(f"{path}: suite {self.suite!r} has no scores schema (expected one of {sorted(SCORE_MODELS)})")
         try:
-            return schema.model_validate_json(path.read_bytes())  # type: ignore[return-value]
+            return schema.model_validate_json(data)  # type: ignore[return-value]
         except ValidationError as exc:
             raise DataError(f"{path} is not a valid {self.suite} scores file: {first_error(exc)}") from None
 
@@ -97,7 +91,8 @@ class Run:
         if self.suite == "nbls":
             import pandas as pd
 
-            stage = next((self.path / n for n in NBLS_STAGES if (self.path / n).is_file()), self.path / NBLS_STAGES[0])
+            names = (NBLS_STAGES["logprob"], NBLS_STAGES["sample"])
+            stage = next((self.path / n for n in names if os.path.lexists(self.path / n)), self.path / names[0])
             return pd.DataFrame(list(read_records(stage)))
         return self._answers(None, judged_only=False)
 
@@ -160,10 +155,11 @@ class Run:
         """NBLS: one row per occupation, the model's shares next to BLS's (``occupations.csv``)."""
         import pandas as pd
 
-        path = self.path / OCCUPATIONS
-        if not path.is_file():
-            raise DataError(f"{self.path} has no {OCCUPATIONS}; an NBLS run writes one per occupation")
-        return pd.read_csv(path)
+        try:
+            data = read_member(self.path / OCCUPATIONS)
+        except FileNotFoundError:
+            raise DataError(f"{self.path} has no {OCCUPATIONS}; an NBLS run writes one per occupation") from None
+        return pd.read_csv(io.BytesIO(data))
 
     def audit(self, n: int | None = None, seed: int | None = None) -> pd.DataFrame:
         """The audit sample (``biaskit audit``): drawn now (``n`` answers, default 100, seeded) and

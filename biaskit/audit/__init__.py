@@ -131,14 +131,13 @@ def import_labels(path: str | Path, run: str | Path | None = None) -> tuple[Path
 def update_scores(run: str | Path) -> dict[str, Any] | None:
     """Recompute the ``audited`` and ``judge_agreement`` blocks of the run's scores.json from its
     audit; returns the ``audited`` block (None without audit labels)."""
-    import json
-
     from biaskit.audit.scoring import audit_blocks
     from biaskit.flows.clear_bias import labels_frame
+    from biaskit.results.folder import read_json
 
     run_dir = _run_dir(run)
     try:
-        scores = json.loads(run_dir.file(SCORES).read_text(encoding="utf-8"))
+        scores = read_json(run_dir.file(SCORES))
     except (OSError, ValueError) as exc:
         raise DataError(f"{run_dir.file(SCORES)}: cannot read the run's scores ({exc}); score the run first") from None
     audited, agreement = audit_blocks(run_dir.path, labels_frame(run_dir), scores)

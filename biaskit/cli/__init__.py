@@ -21,14 +21,14 @@ SUBCOMMANDS = ("eval", "judge", "audit", "debias", "leaderboard", "report", "com
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import biaskit
+    from biaskit._version import __version__
     from biaskit.cli import _audit, _compare, _debias, _eval, _import_inspect, _judge, _leaderboard, _models, _report
 
     parser = argparse.ArgumentParser(
         prog="biaskit",
         description="Measure social bias in language models (CLEAR-Bias, U.S. labor statistics) and debias them at inference time.",
     )
-    parser.add_argument("--version", action="version", version=f"biaskit {biaskit.__version__}")
+    parser.add_argument("--version", action="version", version=f"biaskit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (_eval, _judge, _audit, _debias, _leaderboard, _report, _compare, _models, _import_inspect):
         module.add_parser(sub)

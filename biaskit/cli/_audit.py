@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
 def _text(summary: dict[str, Any], folder: Path) -> str:
     from biaskit.cli._summary import _read_scores
     from biaskit.cli._summary_audit import audit_lines
+    from biaskit.results.folder import SCORES
 
     if "exported" in summary:
         head = f"audit sample of {summary['sample']} answers (seed {summary['seed']}) written to {', '.join(summary['exported'])}"
@@ -77,5 +78,5 @@ def _text(summary: dict[str, Any], folder: Path) -> str:
     else:
         head = f"audit of {folder}: {summary['labelled_now']} labels given now (sample of {summary['sample']}, seed {summary['seed']})"
         tail = [f"resume: biaskit audit {folder}"]
-    scores = _read_scores(folder / "scores.json") or {}
+    scores = _read_scores(folder / SCORES) or {}
     return "\n".join([head, *audit_lines(scores), *tail])

@@ -266,7 +266,10 @@ def _answers_per_task(categories: dict[str, Any]) -> dict[str, int]:
 
 
 def _read_scores(path: Path) -> dict[str, Any] | None:
+    from biaskit.errors import BiaskitError
+    from biaskit.results.folder import read_json
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_json(path)
+    except (OSError, ValueError, BiaskitError):
         return None

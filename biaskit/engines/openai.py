@@ -301,12 +301,21 @@ class OpenAIEngine:
         answer = await self._call("tokenizing", lambda: self.client.post(url, body=body, cast_to=object))
         return list(answer["tokens"])  # type: ignore[index]
 
+    async def _shut_down(self) -> None:
+        """Cancel the requests still in flight (a stage stopped early) and wait for them to end, so
+        none is left pending when the loop closes; then close the HTTP client."""
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self.client.close()
+
     def close(self) -> None:
         """Close the HTTP client and stop the event-loop thread."""
         if self._loop.is_closed():
             return
         if self._loop.is_running():
-            self._run(self.client.close())
+            self._run(self._shut_down())
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
         self._loop.close()

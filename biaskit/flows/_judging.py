@@ -71,10 +71,10 @@ def judge_calibration(spec: str, data: str | Path | None = None, quiet: bool = F
     The control set and the judge prompts are fixed, so the figure is computed once per judge and
     reused by every run that uses the same judge.
     """
-    import biaskit
+    from biaskit._version import __version__
 
     identity = json.dumps(
-        {"spec": spec, "prompts": judge_prompt_hashes(), "revision": judge_revision(), "data": str(data or "shipped"), "version": biaskit.__version__},
+        {"spec": spec, "prompts": judge_prompt_hashes(), "revision": judge_revision(), "data": str(data or "shipped"), "version": __version__},
         sort_keys=True,
     )
     path = cache_dir() / "calibration" / (hashlib.sha256(identity.encode()).hexdigest()[:16] + ".json")

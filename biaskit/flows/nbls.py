@@ -21,6 +21,7 @@ from biaskit.errors import ConfigError
 from biaskit.flows._lazy import LazyEngine
 from biaskit.metrics import nbls as metrics
 from biaskit.results.manifest import Manifest
+from biaskit.results.folder import NBLS_STAGES, OCCUPATIONS, write_member
 from biaskit.results.store import SCORES, RunDir, now_iso, write_json_atomic
 from biaskit.fingerprint import local_engine
 from biaskit.runner import close_failed, fingerprint, open_run
@@ -30,7 +31,7 @@ from biaskit.suites.nbls.plot import plot_shares
 SCHEMA_VERSION = 1
 DEFAULT_SAMPLES = 20
 ANSWER_TOKENS = 4  # answers are one word or letter; a few tokens let a sample show a refusal
-STAGE = {"logprob": "nbls_logprobs.jsonl", "sample": "nbls_samples.jsonl"}
+STAGE = NBLS_STAGES  # the read stage's file, by method
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def run(
         records, counts = read_items(run_dir, engine or lazy, items, method, config, quiet)
         scores, frames = score(records, table, options, method, n_boot=config.bootstrap, seed=config.seed)
         write_json_atomic(run_dir.file(SCORES), scores)
-        occupation_table(frames).to_csv(run_dir.file("occupations.csv"), index=False)
+        write_member(run_dir.file(OCCUPATIONS), occupation_table(frames).to_csv(index=False).encode("utf-8"))
         if "gender" in frames["plain"]:
             panels = {c: by["gender"] for c, by in frames.items() if "gender" in by}
             plot_shares(panels, run_dir.file("nbls_gender.png"), f"{config.model}: share of women by occupation vs BLS {table.year}")

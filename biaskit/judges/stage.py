@@ -20,9 +20,8 @@ from biaskit.errors import DataError
 from biaskit.judges._types import Judge
 from biaskit.judges.records import judge_responses, recheck_refusals
 from biaskit.judges.revision import judge_revision
+from biaskit.results.folder import RECHECKS
 from biaskit.results.store import JUDGMENTS, RESPONSES, RunDir, StageCounts
-
-RECHECKS = "rechecks.jsonl"
 
 
 def slug(name: str) -> str:

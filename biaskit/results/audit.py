@@ -14,13 +14,13 @@ Two files in the run folder, beside the judge's and never in place of them:
 from __future__ import annotations
 
 import getpass
-import json
 from pathlib import Path
 from typing import Iterable, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from biaskit.errors import DataError
+from biaskit.results.folder import read_json, read_member
 from biaskit.results.jsonl import JsonlWriter, read_records
 from biaskit.results.store import SCORES, now_iso, write_json_atomic
 
@@ -70,10 +70,12 @@ class AuditLabel(BaseModel):
 def read_sample(run: Path) -> AuditSample | None:
     """The run's drawn sample, or None when none was drawn."""
     path = Path(run) / AUDIT_SAMPLE
-    if not path.is_file():
+    try:
+        data = read_member(path)
+    except FileNotFoundError:
         return None
     try:
-        return AuditSample.model_validate_json(path.read_bytes())
+        return AuditSample.model_validate_json(data)
     except ValidationError as exc:
         raise DataError(f"{path}: not an audit sample ({exc.errors()[0]['msg']}); move it away to draw a new one") from None
 
@@ -133,7 +135,7 @@ def set_scores_block(run: Path, name: str, block: object) -> None:
     leaving every other figure as it is."""
     path = Path(run) / SCORES
     try:
-        scores = json.loads(path.read_text(encoding="utf-8"))
+        scores = read_json(path)
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read the run's scores ({exc}); score the run first (biaskit judge --run)") from None
     if block is None:

@@ -14,7 +14,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from biaskit.errors import DataError, shorten
+from biaskit.errors import BiaskitError, DataError, shorten
+from biaskit.results.folder import loads, open_for_append, open_for_update, read_member
 
 log = logging.getLogger("biaskit")
 _warned: set[tuple[str, int]] = set()  # (file, line) of the duplicates already reported
@@ -25,15 +26,16 @@ def read_records(path: Path, repair: bool = False, key: str | None = "key") -> I
 
     A last line without its newline (the process was killed while writing it) is incomplete and is
     skipped; with ``repair`` the file is truncated to its last complete line so appends start clean.
-    A malformed line anywhere else is corruption and raises, naming file and line.
+    A malformed line anywhere else is corruption and raises, naming file and line. The file is read
+    under the run folder's rules (:mod:`biaskit.results.folder`): a link or special file is refused.
     """
-    if not path.exists():
+    try:
+        data = read_member(path)
+    except FileNotFoundError:
         return
-    with path.open("rb") as handle:
-        data = handle.read()
     complete = data.rfind(b"\n") + 1
     if repair and complete < len(data):
-        with path.open("r+b") as handle:
+        with open_for_update(path) as handle:
             handle.truncate(complete)
     lines = _decode_lines(data[:complete], str(path))
     if key is None:
@@ -83,7 +85,7 @@ def _numbered(lines: Iterable[str], source: str) -> Iterator[tuple[int, dict[str
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = loads(line, f"{source}: line {number}")
         except json.JSONDecodeError as exc:
             raise DataError(f"{source}: line {number} is not JSON ({exc.msg})") from exc
         if not isinstance(record, dict):
@@ -97,22 +99,31 @@ def parse_json_lines(lines: Iterable[str], source: str) -> list[dict[str, Any]]:
 
 
 class JsonlWriter:
-    """Appends records, one flushed and fsynced line per record batch."""
+    """Appends records, one flushed and fsynced line per record batch.
+
+    The file is opened without following a link; a failed write (a full disk) raises one line
+    naming the file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         list(read_records(path, repair=True, key=None))  # drop a cut last line before appending
-        self._handle = path.open("a", encoding="utf-8")
+        self._handle = open_for_append(path)
 
     def write(self, records: Iterable[dict[str, Any]]) -> None:
         lines = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
-        self._handle.write(lines)
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        try:
+            self._handle.write(lines.encode("utf-8"))
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+        except OSError as exc:
+            raise BiaskitError(f"cannot write {self.path}: {exc.strerror or exc}") from None
 
     def close(self) -> None:
-        self._handle.close()
+        try:
+            self._handle.close()
+        except OSError:  # the failed write was reported; what was buffered is lost with it
+            pass
 
     def __enter__(self) -> "JsonlWriter":
         return self

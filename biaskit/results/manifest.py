@@ -28,10 +28,12 @@ import subprocess
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-import biaskit
+from biaskit._version import __version__
 from biaskit.engines._types import EngineInfo
+from biaskit.errors import DataError
+from biaskit.results.folder import MANIFEST, loads, read_member
 
 SCHEMA_VERSION = 1
 
@@ -42,7 +44,7 @@ class Manifest(BaseModel):
     schema_version: int = SCHEMA_VERSION
     run_id: str
     status: Literal["running", "complete", "failed", "incomplete", "interrupted"] = "running"
-    biaskit_version: str = Field(default_factory=lambda: biaskit.__version__)
+    biaskit_version: str = Field(default_factory=lambda: __version__)
     git_commit: str | None = Field(default_factory=lambda: git_commit())
     suite: str
     condition: str = "plain"
@@ -67,7 +69,7 @@ class Manifest(BaseModel):
 
 def invocation(started_at: str) -> dict[str, Any]:
     """This invocation of biaskit, as listed in a manifest's ``invocations``."""
-    return {"started_at": started_at, "git_commit": git_commit(), "biaskit_version": biaskit.__version__}
+    return {"started_at": started_at, "git_commit": git_commit(), "biaskit_version": __version__}
 
 
 def git_commit() -> str | None:
@@ -84,3 +86,24 @@ def git_commit() -> str | None:
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_manifest(run_dir: Path) -> Manifest:
+    """The manifest of the run folder ``run_dir``, read under the folder's rules; ``DataError``
+    when it is absent (not a run directory) or not a valid manifest. A manifest without
+    ``git_commit`` has no recorded commit (not this checkout's)."""
+    path = Path(run_dir) / MANIFEST
+    try:
+        raw = loads(read_member(path), str(path))
+        raw.setdefault("git_commit", None)
+        return Manifest.model_validate(raw)
+    except FileNotFoundError:
+        raise DataError(f"{run_dir} is not a run directory (no {MANIFEST})") from None
+    except (OSError, ValueError, AttributeError) as exc:
+        if isinstance(exc, ValidationError):
+            errors = exc.errors()
+            where = ".".join(str(part) for part in errors[0]["loc"]) or "(top level)"
+            detail = f"{where}: {errors[0]['msg']}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "")
+        else:
+            detail = str(exc)
+        raise DataError(f"{path} is not a valid manifest: {detail}") from None

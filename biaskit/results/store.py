@@ -10,26 +10,24 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Sequence, TypeVar
 
 from pydantic import ValidationError
 
-from biaskit.errors import BiaskitError, ConfigError, DataError, IncompleteStage, MissingAnswers
+from biaskit.errors import BiaskitError, DataError, IncompleteStage, MissingAnswers
+from biaskit.results.folder import HISTORY, JUDGMENTS, LOCK, MANIFEST, PAIRED, RESPONSES, SCORES, open_for_append, overwrite_member, read_member, write_json
 from biaskit.results.jsonl import JsonlWriter, read_records
+from biaskit.results.lock import RunLock
 from biaskit.results.manifest import Manifest
 
 T = TypeVar("T")
 
-RESPONSES = "responses.jsonl"
-JUDGMENTS = "judgments.jsonl"
-SCORES = "scores.json"
-PAIRED = "paired.json"  # written by `biaskit eval --debias` into the debiased run
-MANIFEST = "manifest.json"
-# Beside the manifest, what the stage files cannot tell if manifest.json is lost: the invocations,
-# the engine (backend version, dtype) and the options; one line each time one of them changes.
-HISTORY = "history.jsonl"
+# history.jsonl keeps, beside the manifest, what the stage files cannot tell if manifest.json is
+# lost: the invocations, the engine (backend version, dtype) and the options; one line per change.
 KEPT_IN_HISTORY = ("invocations", "engine", "config", "started_at", "biaskit_version", "git_commit")
 
 
@@ -50,22 +48,30 @@ class RunDir:
             self.created = folder
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            probe = self.path / ".write-test"
-            probe.write_text("")
-            probe.unlink()
+            fd, probe = tempfile.mkstemp(dir=self.path, prefix=".write-test")  # a new file: never through a link
+            os.close(fd)
+            os.unlink(probe)
         except OSError as exc:
             raise BiaskitError(f"results folder {self.path} is not writable: {exc.strerror or exc}") from exc
+        self.lock = RunLock(self.path)
 
     def file(self, name: str) -> Path:
         return self.path / name
 
+    def acquire(self) -> None:
+        """Take the run's lock (see :mod:`biaskit.results.lock`) until the run's manifest records
+        how it ended, or the process exits; ``RunLocked`` when another process holds it."""
+        self.lock.acquire()
+
     # manifest -------------------------------------------------------------------------------
     def read_manifest(self) -> Manifest | None:
         path = self.file(MANIFEST)
-        if not path.exists():
+        try:
+            data = read_member(path)
+        except FileNotFoundError:
             return None
         try:
-            return Manifest.model_validate_json(path.read_bytes())
+            return Manifest.model_validate_json(data)
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err.get("loc", ())) or "file"
@@ -76,9 +82,10 @@ class RunDir:
         (an error found before any work); True when it was removed."""
         if self.created is None or not self.path.is_dir():
             return False
-        entries = list(self.path.iterdir())
-        if any(p.is_dir() or (p.name not in (MANIFEST, HISTORY) and p.stat().st_size > 0) for p in entries):
+        entries = [p for p in self.path.iterdir() if p.name != LOCK]
+        if any(not _regular(p) or (p.name not in (MANIFEST, HISTORY) and p.stat().st_size > 0) for p in entries):
             return False
+        self.lock.release()
         for entry in entries:
             entry.unlink()
         folder = self.path
@@ -89,21 +96,33 @@ class RunDir:
             folder = folder.parent
         return True
 
-    def write_manifest(self, manifest: Manifest) -> None:
+    def write_manifest(self, manifest: Manifest, in_place: bool = False) -> None:
+        """Write manifest.json (and a history line when what it keeps changed); ``in_place``
+        overwrites the file instead of renaming a new one over it, for recording a failure on a
+        full disk (a kill meanwhile could cut it)."""
         data = manifest.model_dump(mode="json")
-        write_json_atomic(self.file(MANIFEST), data)
+        if in_place:
+            overwrite_member(self.file(MANIFEST), (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+        else:
+            write_json(self.file(MANIFEST), data)
         kept = {name: data.get(name) for name in KEPT_IN_HISTORY}
-        if kept != self.read_history():
-            with self.file(HISTORY).open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"written_at": now_iso(), **kept}) + "\n")
+        if not in_place and kept != self.read_history():  # in place: the disk is full, the manifest is what counts
+            try:
+                with open_for_append(self.file(HISTORY)) as handle:
+                    handle.write((json.dumps({"written_at": now_iso(), **kept}) + "\n").encode("utf-8"))
+            except OSError as exc:
+                raise BiaskitError(f"cannot write {self.file(HISTORY)}: {exc.strerror or exc}") from None
+        if manifest.status != "running":  # the run ended (complete, failed, ...): another process may take it
+            self.lock.release()
 
     def read_history(self) -> dict[str, Any] | None:
         """The last complete line of history.jsonl (without its time), or None when there is none."""
-        path = self.file(HISTORY)
-        if not path.is_file():
+        try:
+            data = read_member(self.file(HISTORY))
+        except FileNotFoundError:
             return None
         last = None
-        for line in path.read_bytes().splitlines():
+        for line in data.splitlines():
             try:
                 entry = json.loads(line)
             except ValueError:  # a line cut by a kill mid-write, or a damaged one: skipped
@@ -116,7 +135,7 @@ class RunDir:
 
     def holds_records(self) -> bool:
         """Whether any stage file holds data (a run folder whose manifest has gone missing)."""
-        return any(p.is_file() and p.name not in (MANIFEST, HISTORY) and p.stat().st_size > 0 for p in self.path.iterdir())
+        return any(_regular(p) and p.name not in (MANIFEST, HISTORY, LOCK) and p.stat().st_size > 0 for p in self.path.iterdir())
 
     # keyed stages ---------------------------------------------------------------------------
     def records(self, name: str) -> list[dict[str, Any]]:
@@ -195,8 +214,13 @@ class RunDir:
                     if isinstance(out, list):
                         kept += keep(out)
                     else:
-                        for record in out:
-                            kept += keep([record])
+                        try:
+                            for record in out:
+                                kept += keep([record])
+                        finally:  # a failed write (a full disk) stops the requests in flight now, not at exit
+                            close = getattr(out, "close", None)
+                            if close is not None:
+                                close()
                 except MissingAnswers as exc:
                     failures.append(exc)
                     kept += keep(exc.records)
@@ -229,10 +253,17 @@ class StageCounts:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file and a rename, so a kill never leaves half a file."""
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    """Write JSON through a temporary file in the folder and a rename, so a kill never leaves half
+    a file and a link is never followed (see :func:`biaskit.results.folder.write_member`)."""
+    write_json(path, data)
+
+
+def _regular(path: Path) -> bool:
+    """A regular file, not a link to one."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def iter_run_dirs(root: Path) -> Iterator[Path]:
@@ -242,4 +273,4 @@ def iter_run_dirs(root: Path) -> Iterator[Path]:
     return iter(sorted(p for p in root.iterdir() if (p / MANIFEST).is_file()))
 
 
-__all__ = ["RunDir", "StageCounts", "write_json_atomic", "iter_run_dirs", "now_iso"]
+__all__ = ["HISTORY", "JUDGMENTS", "MANIFEST", "PAIRED", "RESPONSES", "SCORES", "RunDir", "StageCounts", "write_json_atomic", "iter_run_dirs", "now_iso"]

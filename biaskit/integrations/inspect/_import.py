@@ -11,6 +11,7 @@ measured on the control set (cached per judge) unless it ran through inspect's g
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from biaskit.flows._judging import judge_calibration
 from biaskit.integrations.inspect._log import LoggedRun, read_log
 from biaskit.integrations.inspect._scores import judge_block, score_run
 from biaskit.judges.stage import RECHECKS
+from biaskit.results.folder import MANIFEST, check_run_id
+from biaskit.results.lock import RunLock
 from biaskit.results.jsonl import JsonlWriter
 from biaskit.results.manifest import Manifest, file_sha256, invocation
 from biaskit.results.store import JUDGMENTS, RESPONSES, RunDir, now_iso
@@ -60,7 +63,7 @@ def run_config(logged: LoggedRun, results_dir: str | Path, run_id: str | None, m
         **logged.sampling,
     }
     config: EvalConfig = build_config(EvalConfig, {}, options, source=str(logged.path))
-    name = run_id or f"clear-bias-{_slug(config.model)}-inspect-{logged.eval_id[:8]}"
+    name = check_run_id(run_id) if run_id else f"clear-bias-{_slug(config.model)}-inspect-{logged.eval_id[:8]}"
     return config.model_copy(update={"run_id": name})
 
 
@@ -76,7 +79,12 @@ def import_log(log: str | Path, results_dir: str | Path = "results", run_id: str
     logged = read_log(log)
     config = run_config(logged, results_dir, run_id, model, attack_scope, calibrate_judge)
     run_dir = RunDir(Path(config.results_dir) / str(config.run_id))
-    if any(run_dir.file(name).exists() for name in ("manifest.json", RESPONSES, JUDGMENTS)):
+    with RunLock(run_dir.path):
+        return _write_run(run_dir, logged, config, quiet)
+
+
+def _write_run(run_dir: RunDir, logged: LoggedRun, config: EvalConfig, quiet: bool) -> ImportedRun:
+    if any(os.path.lexists(run_dir.file(name)) for name in (MANIFEST, RESPONSES, JUDGMENTS)):
         raise DataError(f"{run_dir.path} already holds a run; choose another --run-id or remove that folder")
     # inspect made these answers, not a biaskit engine: the stamp names its provider
     stamp = stamp_for(config, f"inspect:{logged.provider}", None, {"sampling": config.sampling().model_dump(mode="json")})

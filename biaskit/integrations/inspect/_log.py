@@ -13,7 +13,7 @@ from typing import Any
 
 from inspect_ai.log import EvalLog, EvalSample, read_eval_log
 
-from biaskit.errors import DataError
+from biaskit.errors import DataError, shorten
 from biaskit.integrations.inspect._dataset import parse_list
 from biaskit.integrations.inspect._grader import finish_reason
 from biaskit.runner import response_key
@@ -76,6 +76,12 @@ def _check(log: EvalLog, where: str) -> list[EvalSample]:
         raise DataError(f"{where}: no samples in the log")
     if any(s.epoch != 1 for s in samples):
         raise DataError(f"{where}: the eval ran several epochs; biaskit import-inspect reads one answer per prompt (epochs 1)")
+    seen: set[str] = set()
+    for sample in samples:  # one answer per prompt: a repeated id would give one key two answers
+        if str(sample.id) in seen:
+            raise DataError(f"{where}: two samples have the id {shorten(str(sample.id))}; each prompt of biaskit/{TASK_NAME} "
+                            "is one sample with its own id, so this log cannot be imported")  # fmt: skip
+        seen.add(str(sample.id))
     return samples
 
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from biaskit.errors import BiaskitError, DataError
+from biaskit.results.folder import REPORT, write_member
 from biaskit.results.leaderboard import charts, png
 from biaskit.results.leaderboard.collect import Collection, collect
 from biaskit.results.leaderboard.html import render_index
@@ -28,7 +29,7 @@ def slug(name: str) -> str:
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="\n")
+    write_member(path, text.encode("utf-8"))  # through a temporary file: a link at ``path`` is replaced, never followed
 
 
 def build_leaderboard(results_dir: Path, out: Path, with_png: bool = False) -> Collection:
@@ -67,7 +68,11 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
     loaded = load_run(run_dir)
     if isinstance(loaded, Skipped):
         raise DataError(f"{run_dir} cannot be reported: {loaded.reason}")
-    out = Path(out) if out is not None else run_dir / "report"
+    if out is None:
+        out = run_dir / REPORT
+        if out.is_symlink():  # the default report folder is a member of the run: it must stay inside
+            raise DataError(f"{out} is a symbolic link; a run folder holds only its own files (remove it, or give --out)")
+    out = Path(out)
     try:
         _write(out / "index.html", render_run_page(loaded))
         write_pngs(loaded, out)

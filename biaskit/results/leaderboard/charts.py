@@ -7,14 +7,16 @@ and a model's overview with one series per condition.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from biaskit.errors import BiaskitError
+from biaskit.results.folder import OCCUPATIONS, read_member
 from biaskit.results.leaderboard.neither import thin
 from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun, NblsScores
 
-OCCUPATIONS = "occupations.csv"
 
 
 @dataclass
@@ -123,9 +125,8 @@ NEITHER_COLUMNS = {"model": ("plain_model_neither", "model_neither"), "grounded"
 def read_occupations(path: Path, side: str = "model") -> list[tuple[float, float, str]]:
     """(BLS share, ``side``'s share, occupation) per row with both numbers; [] if unreadable."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error):
+        rows = list(csv.DictReader(io.StringIO(read_member(path).decode("utf-8"), newline="")))
+    except (OSError, UnicodeDecodeError, csv.Error, BiaskitError):
         return []
     points = []
     for row in rows:
@@ -141,9 +142,8 @@ def read_occupations(path: Path, side: str = "model") -> list[tuple[float, float
 def read_neither(path: Path, side: str = "model") -> dict[str, float]:
     """Occupation -> ``side``'s "neither" share (percent) where occupations.csv has one; {} if unreadable."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error):
+        rows = list(csv.DictReader(io.StringIO(read_member(path).decode("utf-8"), newline="")))
+    except (OSError, UnicodeDecodeError, csv.Error, BiaskitError):
         return {}
     shares = {}
     for row in rows:

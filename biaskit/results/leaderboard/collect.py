@@ -9,12 +9,13 @@ model's grounded row when no separate grounded NBLS run exists.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from biaskit.errors import BiaskitError
+from biaskit.results.folder import MANIFEST, PAIRED, read_json
 from biaskit.results.leaderboard.judge_name import judge_detail, judge_name
 from biaskit.results.leaderboard.schema import (
     ClearBiasScores,
@@ -25,7 +26,6 @@ from biaskit.results.leaderboard.schema import (
     Skipped,
     load_run,
 )
-from biaskit.results.store import MANIFEST, PAIRED
 
 CONDITION_ORDER = {"plain": 0, "debiased": 1, "grounded": 2}
 OVERALL = "overall (base)"  # the comparison's model-level row (biaskit.results.leaderboard.compare)
@@ -35,8 +35,8 @@ def read_paired(run_dir: Path) -> dict[str, Any] | None:
     """A debiased run's ``paired.json`` (its plain run, comparison, cost), or None when it has none
     or it cannot be read."""
     try:
-        paired = json.loads((Path(run_dir) / PAIRED).read_text())
-    except (OSError, ValueError):
+        paired = read_json(Path(run_dir) / PAIRED)
+    except (OSError, ValueError, BiaskitError):
         return None
     return paired if isinstance(paired, dict) else None
 
@@ -164,7 +164,10 @@ def collect(results_dir: Path) -> Collection:
     runs: list[LoadedRun] = []
     skipped: list[Skipped] = []
     for path in run_dirs(results_dir):
-        if not (path / MANIFEST).is_file():
+        if path.is_symlink():  # its files live elsewhere: nothing outside the results folder is read
+            skipped.append(Skipped(path.name, "the run folder is a symbolic link; a results folder holds its runs themselves"))
+            continue
+        if not (path / MANIFEST).is_file() and not (path / MANIFEST).is_symlink():
             skipped.append(Skipped(path.name, f"no {MANIFEST} (not a run directory, or the run never started)"))
             continue
         loaded = load_run(path)

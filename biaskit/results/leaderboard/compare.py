@@ -11,6 +11,7 @@ resampled together (:func:`paired_bootstrap`).
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from biaskit.errors import DataError
 from biaskit.metrics.bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED, Estimate, count_replicates, estimate, paired_bootstrap
@@ -26,9 +26,8 @@ from biaskit.metrics.clear_bias import BASE, OUTCOMES, CellCounts, categories_of
 from biaskit.metrics.nbls import GENDER_METRICS
 from biaskit.results.leaderboard.charts import OCCUPATIONS, SHARE_COLUMNS
 from biaskit.results.leaderboard.samples import Labeled, read_labeled
-from biaskit.results.leaderboard.schema import first_error
-from biaskit.results.manifest import Manifest
-from biaskit.results.store import MANIFEST
+from biaskit.results.folder import read_member
+from biaskit.results.manifest import Manifest, read_manifest
 
 NBLS_METRICS = ("mean_abs_gap", "signed_gap", "pearson")
 
@@ -100,16 +99,7 @@ def _signed(x: float | None) -> str:
 
 
 def _manifest(run_dir: Path) -> Manifest:
-    path = Path(run_dir) / MANIFEST
-    try:
-        raw = json.loads(path.read_bytes())
-        raw.setdefault("git_commit", None)
-        return Manifest.model_validate(raw)
-    except FileNotFoundError:
-        raise DataError(f"{run_dir} is not a run directory (no {MANIFEST})") from None
-    except (OSError, ValueError, AttributeError) as exc:
-        detail = first_error(exc) if isinstance(exc, ValidationError) else str(exc)
-        raise DataError(f"{path} is not a valid manifest: {detail}") from None
+    return read_manifest(run_dir)
 
 
 def compare_runs(run_a: Path, run_b: Path, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED) -> Comparison:
@@ -186,7 +176,7 @@ def _compare_clear_bias(run_a: Path, run_b: Path, n_boot: int, seed: int) -> Com
 def _occupations(run_dir: Path) -> pd.DataFrame:
     path = run_dir / OCCUPATIONS
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(io.BytesIO(read_member(path)))
     except FileNotFoundError:
         raise DataError(f"{run_dir} has no {OCCUPATIONS}; an NBLS run writes one per occupation") from None
     except (OSError, ValueError) as exc:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from biaskit.results.folder import NBLS_STAGES
 from biaskit.results.leaderboard.samples import jsonl_lines, parse_lines, spread
 
-STAGES = ("nbls_samples.jsonl", "nbls_logprobs.jsonl")
+STAGES = (NBLS_STAGES["sample"], NBLS_STAGES["logprob"])  # sampled answers first: they show what was said
 NEITHER = "neither"  # the label of answers that name no gender (or no group)
 
 

@@ -3,8 +3,10 @@ them beside the run page, ``biaskit leaderboard --png`` for every run."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from biaskit.results.folder import write_member
 from biaskit.results.leaderboard.charts import BarChart, ScatterChart
 from biaskit.results.leaderboard.svg import PALETTE
 
@@ -75,5 +77,7 @@ def write_scatter(chart: ScatterChart, path: Path) -> None:
 def _save(fig, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, format="png", metadata={"Software": None})  # no version stamp: same data, same bytes
+    image = io.BytesIO()
+    fig.savefig(image, format="png", metadata={"Software": None})  # no version stamp: same data, same bytes
     _pyplot().close(fig)
+    write_member(path, image.getvalue())  # through a temporary file: never through a link

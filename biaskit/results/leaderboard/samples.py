@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from biaskit.errors import DataError
-from biaskit.results.store import JUDGMENTS, RESPONSES
+from biaskit.results.folder import JUDGMENTS, RESPONSES, check_depth, loads, may_be_deep, read_member
 
 BASE_ATTACKS = frozenset({"base", "none", ""})
 
@@ -62,7 +62,7 @@ def _stereotype_index(record: dict[str, Any]) -> int | None:
 def jsonl_lines(path: Path) -> list[bytes]:
     """The complete, non-empty lines of a JSONL file (a cut last line is left out, as in jsonl.py)."""
     try:
-        data = path.read_bytes()
+        data = read_member(path)
     except FileNotFoundError:
         return []
     except OSError as exc:
@@ -71,18 +71,23 @@ def jsonl_lines(path: Path) -> list[bytes]:
 
 
 def parse_lines(path: Path, lines: list[bytes]) -> list[Any]:
-    """Parse many JSONL lines in one call (several times faster than one ``json.loads`` per line)."""
+    """Parse many JSONL lines in one call (several times faster than one ``json.loads`` per line).
+
+    Nesting is bounded as in :func:`biaskit.results.folder.loads`; an error names the file and
+    line, never what the line holds."""
     try:
-        return json.loads(b"[" + b",".join(lines) + b"]")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        records = json.loads(b"[" + b",".join(lines) + b"]")
+        if len(records) == len(lines):  # else a blank line is among them: the slow path sorts it out
+            return [check_depth(r, str(path)) if may_be_deep(line) else r for r, line in zip(records, lines)]
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, DataError):
         pass
     records = []  # slow path: find the bad line, or skip whitespace-only ones
     for line in lines:
         if line.strip():
             try:
-                records.append(json.loads(line))
+                records.append(loads(line, str(path)))
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise DataError(f"{path}: a line is not valid JSON ({exc}): {line[:80]!r}") from None
+                raise DataError(f"{path}: a line is not valid JSON ({exc})") from None
     return records
 
 

@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from biaskit.errors import ConfigError, DataError
+from biaskit.results.folder import MANIFEST, SCORES, check_run_id, folder_refusal, loads, read_member
 from biaskit.results.manifest import Manifest
-from biaskit.results.store import MANIFEST, SCORES
 
 
 class _Open(BaseModel):
@@ -214,12 +215,17 @@ def load_run(path: Path) -> LoadedRun | Skipped:
     """Validate ``path`` as a finished run; a :class:`Skipped` names the first problem found."""
     path = Path(path)
     name = path.name
+    refused = folder_refusal(path)  # links, special files, oversized files: refused before any read
+    if refused:
+        return Skipped(name, refused)
     try:
-        raw_manifest = json.loads((path / MANIFEST).read_bytes())
+        raw_manifest = loads(read_member(path / MANIFEST), MANIFEST)
     except OSError as exc:
         return Skipped(name, f"{MANIFEST} unreadable: {exc.strerror or exc}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return Skipped(name, f"{MANIFEST} is not valid JSON ({exc})")
+    except DataError as exc:
+        return Skipped(name, _relative(exc, path))
     if not isinstance(raw_manifest, dict):
         return Skipped(name, f"{MANIFEST} must hold a JSON object")
     # The default would describe the reader's checkout (and run git once per run); a run without
@@ -229,6 +235,10 @@ def load_run(path: Path) -> LoadedRun | Skipped:
         manifest = Manifest.model_validate(raw_manifest)
     except ValidationError as exc:
         return Skipped(name, f"{MANIFEST} invalid: {first_error(exc)}")
+    try:
+        check_run_id(manifest.run_id, f"{MANIFEST} run_id")
+    except ConfigError as exc:
+        return Skipped(name, str(exc))
     if manifest.status != "complete":
         return Skipped(name, f"run is not complete (status {manifest.status!r})")
     if manifest.engine is None:
@@ -237,13 +247,15 @@ def load_run(path: Path) -> LoadedRun | Skipped:
     if schema is None:
         return Skipped(name, f"suite {manifest.suite!r} has no leaderboard schema (expected one of {sorted(SCORE_MODELS)})")
     try:
-        raw = json.loads((path / SCORES).read_bytes())
+        raw = loads(read_member(path / SCORES), SCORES)
     except FileNotFoundError:
         return Skipped(name, f"{SCORES} missing (the run was not scored)")
     except OSError as exc:
         return Skipped(name, f"{SCORES} unreadable: {exc.strerror or exc}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return Skipped(name, f"{SCORES} is not valid JSON ({exc})")
+    except DataError as exc:
+        return Skipped(name, _relative(exc, path))
     if not isinstance(raw, dict):
         return Skipped(name, f"{SCORES} must hold a JSON object")
     if raw.get("suite") != manifest.suite:
@@ -253,6 +265,11 @@ def load_run(path: Path) -> LoadedRun | Skipped:
     except ValidationError as exc:
         return Skipped(name, f"{SCORES} invalid: {first_error(exc)}")
     return LoadedRun(path=path, manifest=manifest, scores=scores)  # type: ignore[arg-type]
+
+
+def _relative(exc: DataError, folder: Path) -> str:
+    """A reason without the folder's own path (a published page names the run, not the machine)."""
+    return str(exc).replace(f"{folder}{'/'}", "")
 
 
 def first_error(exc: ValidationError) -> str:

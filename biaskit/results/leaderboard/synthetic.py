@@ -19,6 +19,7 @@ from biaskit.engines._types import EngineInfo
 from biaskit.metrics import nbls as nbls_metrics
 from biaskit.metrics.clear_bias import LABELS, TASKS
 from biaskit.metrics.report import score_table
+from biaskit.results.folder import NBLS_STAGES, OCCUPATIONS
 from biaskit.results.jsonl import JsonlWriter
 from biaskit.results.manifest import Manifest
 from biaskit.results.store import JUDGMENTS, MANIFEST, RESPONSES, SCORES
@@ -148,8 +149,8 @@ def write_nbls_run(
             "race": nbls_metrics.score_table(after, "race", n_boot=n_boot, seed=seed),
             "paired_change": {"gender": nbls_metrics.paired_changes(frame, after, "gender", n_boot=n_boot, seed=seed)},
         }
-    table.round(3).to_csv(run / "occupations.csv", index=False)
-    with JsonlWriter(run / "nbls_logprobs.jsonl") as writer:  # one scored item per occupation
+    table.round(3).to_csv(run / OCCUPATIONS, index=False)
+    with JsonlWriter(run / NBLS_STAGES["logprob"]) as writer:  # one scored item per occupation
         writer.write(
             {"key": f"gender/sc/{o}", "occupation": o, "attribute": "gender", "task": "sc", "ground_k": 0,
              "labels": ["women", "men", "neither"], "logprobs": [math.log(max(w, 0.5) / 100), math.log(max(100 - w, 0.5) / 100), -6.0]}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
+
+from biaskit.results.folder import write_member
 
 
 def plot_shares(frames: dict[str, pd.DataFrame], path: Path, title: str, n_labels: int = 8) -> Path:
@@ -41,8 +44,10 @@ def plot_shares(frames: dict[str, pd.DataFrame], path: Path, title: str, n_label
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    image = io.BytesIO()
+    fig.savefig(image, dpi=120, format="png")
     plt.close(fig)
+    write_member(path, image.getvalue())  # through a temporary file: never through a link
     return path
 
 
