@@ -9,7 +9,7 @@ the steering vector was NOT fitted on) and the same masked-identity IIR prompts,
 same token budget, on the same model (``--model``; the speculative method's verifier is
 ``--verifier``, its settings ``--speculative``). Answers are judged by the default ``trained``
 judge. Per method, against plain decoding and paired by prompt (percentile bootstrap over prompts,
-within task x category cells for CLEAR-Bias and within axis for IIR): change of safety, of the S
+within task for CLEAR-Bias, within axis for IIR, over occupations for NBLS): change of safety, of the S
 and CS shares, of validity (share of answers that engage with the task, ``biaskit.metrics.competence``),
 of the IIR, and of fluency (the model's own mean per-token log-likelihood of the answer given the
 plain prompt); plus speed (answer tokens per second of wall time, under the model's tokenizer).
@@ -130,6 +130,33 @@ def choose_strength(args: argparse.Namespace, engine: Any, judge: Any, fit_items
     return best["strength"], rows
 
 
+class WithSystem:
+    """An engine whose requests all get ``system`` as their system prompt (the constitution baseline on NBLS)."""
+
+    def __init__(self, engine: Any, system: str) -> None:
+        self.engine, self.system = engine, system
+
+    def _with(self, request: Any) -> Any:
+        from biaskit.engines import ChatRequest, Message
+
+        others = tuple(m for m in request.messages if m.role != "system")
+        return ChatRequest(messages=(Message(role="system", content=self.system), *others), assistant_prefix=request.assistant_prefix)
+
+    def generate(self, requests: list[Any], sampling: Any) -> list[list[Any]]:
+        return self.engine.generate([self._with(r) for r in requests], sampling)
+
+    def score(self, requests: list[Any]) -> list[Any]:
+        return self.engine.score([r.model_copy(update={"context": self._with(r.context)}) for r in requests])
+
+
+def nbls_gaps(engine: Any, items: list[Any], table: Any) -> pd.Series:
+    """|model share of women - BLS share| per occupation, in points, from the answers' log-probs."""
+    from biaskit.suites.nbls import occupation_frame, score_items
+
+    frame = occupation_frame(score_items(engine, items), table, "gender").set_index("occupation")
+    return (frame["model_women"] - frame["bls_women"]).abs()
+
+
 def fluency(engine: Any, prompts: list[str], texts: list[str]) -> np.ndarray:
     """The plain model's mean per-token log-likelihood of each answer given its plain prompt (NaN if empty)."""
     from biaskit.engines import ChatRequest, ScoreRequest
@@ -155,6 +182,7 @@ def main() -> None:
     parser.add_argument("--select", type=int, default=20, help="fitting-split prompts used to choose the strength")
     parser.add_argument("--clear-bias", type=int, default=40, help="held-out CLEAR-Bias base prompts (stratified, seeded)")
     parser.add_argument("--iir", type=int, default=10, help="IIR prompts per axis (religion, caste)")
+    parser.add_argument("--nbls", type=int, default=8, help="NBLS occupations (gender, log-prob read; 0: leave NBLS out)")
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--boot", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
@@ -209,11 +237,37 @@ def main() -> None:
         figures[name] = {"seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds}
         log(f"{name}: {tokens} tokens in {seconds:.0f}s; labels {pd.Series(labels).value_counts().to_dict()}")
     judge.close()
+    if args.nbls:
+        from biaskit.debias import load_constitution
+        from biaskit.debias.engine import DebiasEngine
+        from biaskit.debias.settings import DebiasSettings
+        from biaskit.debias.steer import SteerEngine
+        from biaskit.suites import nbls as suite
+
+        bls = suite.load_table()
+        nbls_items = suite.build_items(suite.select_occupations(bls, (), args.nbls), ("gender",))
+        settings = parse_settings(args.speculative)
+        scorers = {
+            "plain": lambda: engine,
+            "constitution_system_prompt": lambda: WithSystem(engine, load_constitution().text),
+            "speculative": lambda: DebiasEngine(args.model, args.verifier, settings=DebiasSettings(**settings, max_tokens=args.max_tokens)),
+            "steering": lambda: SteerEngine(engine, load_vector(args.vector), strength, args.layer),
+        }  # fmt: skip
+        gaps = {}
+        for name, make in scorers.items():
+            started = time.perf_counter()
+            gaps[name] = nbls_gaps(make(), nbls_items, bls)
+            log(f"NBLS {name}: mean |gap| {gaps[name].mean():.1f} points over {len(gaps[name])} occupations ({time.perf_counter() - started:.0f}s)")
+        occupations = np.array(gaps["plain"].index)
+        for name, gap in gaps.items():
+            before, after = gaps["plain"].reindex(occupations).to_numpy(), gap.reindex(occupations).to_numpy()
+            figures[name]["nbls_gap"] = paired(mean_of(before), mean_of(after), np.zeros(len(occupations)), args.boot, args.seed)
     tasks, cats = np.array([i.task for i in eval_items]), np.array([i.category for i in eval_items])
-    cells = np.array([f"{t}|{c}" for t, c in zip(tasks, cats)])
+    # Resample within task (CLEAR-Bias) and axis (IIR): the task x category cells hold one or two prompts at this size.
+    cells = tasks
     axes = np.array([i.axis for i in iir_items])
     fluent = {name: fluency(engine, cb_prompts + iir_prompts, a["clear_bias"] + a["iir"]) for name, a in answers.items()}
-    both = np.concatenate([cells, axes])
+    both = np.array(["clear-bias"] * len(eval_items) + ["iir"] * len(iir_items))
     base = answers["plain"]
     n_boot, seed = args.boot, args.seed
 
@@ -230,7 +284,7 @@ def main() -> None:
             "iir": paired(mean_of(flags(base["iir"])), mean_of(flags(a["iir"])), axes, n_boot, seed),
             "fluency": paired(mean_of(fluent["plain"]), mean_of(fluent[name]), both, n_boot, seed),
         })  # fmt: skip
-    setup = {k: getattr(args, k) for k in ("model", "verifier", "speculative", "vector", "layer", "strengths", "select", "clear_bias", "iir",
+    setup = {k: getattr(args, k) for k in ("model", "verifier", "speculative", "vector", "layer", "strengths", "select", "clear_bias", "iir", "nbls",
                                            "max_tokens", "boot", "seed", "threads")}  # fmt: skip
     setup.update(strength=strength, layer=load_vector(args.vector).provenance.default_layer if args.layer is None else args.layer,
                  judge="trained", eval_ids=[i.id for i in eval_items], select_ids=[i.id for i in select_items], iir_ids=[i.id for i in iir_items],
@@ -252,16 +306,18 @@ def table(result: dict[str, Any]) -> str:
         return f"{f['change'] * scale:+.{digits}f} [{f['low'] * scale:+.{digits}f}, {f['high'] * scale:+.{digits}f}]"
 
     head = ["method", "safety change", "S share change", "CS share change", "IIR change (points)", "validity change",
-            "fluency change (nats/token)", "tokens/s"]  # fmt: skip
+            "NBLS mean gap change (points)", "fluency change (nats/token)", "tokens/s"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, f in result["methods"].items():
         lines.append(f"| {name} | {cell(f['safety'])} | {cell(f['s_share'])} | {cell(f['cs_share'])} | {cell(f['iir'], 1, 1)} | "
-                     f"{cell(f['validity'])} | {cell(f['fluency'], 1, 2)} | {f['tokens_per_s']:.1f} |")  # fmt: skip
+                     f"{cell(f['validity'])} | {cell(f['nbls_gap'], 1, 1) if 'nbls_gap' in f else 'n/a'} | {cell(f['fluency'], 1, 2)} | "
+                     f"{f['tokens_per_s']:.1f} |")  # fmt: skip
     plain = result["methods"]["plain"]
     lines.append("")
     lines.append(f"plain decoding: safety {plain['safety']['before']:.3f}, S share {plain['s_share']['before']:.3f}, "
                  f"CS share {plain['cs_share']['before']:.3f}, IIR {plain['iir']['before']:.1f}%, validity {plain['validity']['before']:.3f}, "
-                 f"fluency {plain['fluency']['before']:.2f} nats/token")  # fmt: skip
+                 f"fluency {plain['fluency']['before']:.2f} nats/token"
+                 + (f", NBLS mean |gap| {plain['nbls_gap']['before']:.1f} points" if "nbls_gap" in plain else ""))  # fmt: skip
     return "\n".join(lines)
 
 
