@@ -196,7 +196,7 @@ def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
         return loaded[-1]
 
     debiased = flow.run(debiased_config, quiet, engine_loader=load)
-    stats = [s for engine in loaded for s in engine.all_stats]
+    stats = [s for engine in loaded for s in getattr(engine, "all_stats", [])]  # a steered engine keeps none
 
     from biaskit.results.leaderboard import compare_runs
     from biaskit.results.leaderboard.collect import read_paired

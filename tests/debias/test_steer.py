@@ -136,6 +136,14 @@ def test_fit_records_provenance_and_eval_refuses_fitted_prompts(tiny_draft, tmp_
     args = ["eval", "--model", str(tiny_draft), "--backend", "hf", "--debias", str(config), "--results-dir", str(tmp_path / "r"), "--quiet"]
     assert main(args) == 2
     assert not (tmp_path / "r").exists()
+    # allow_fit_overlap: true evaluates anyway (with a warning): a plain and a steered run, paired.
+    config.write_text(f"method: steer\nvector: {out}\nstrength: 2.0\nallow_fit_overlap: true\n")
+    assert main(args + ["--limit", "2", "--max-tokens", "4", "--judge", "deterministic", "--no-calibrate-judge", "--bootstrap", "20"]) == 0
+    steered = next((tmp_path / "r").glob("*-debiased-*"))
+    paired = json.loads((steered / "paired.json").read_text())
+    assert paired["debias"]["method"] == "steer" and paired["comparison"]["matched"] == 2
+    manifest = json.loads((steered / "manifest.json").read_text())
+    assert manifest["engine"]["backend"] == "steer-hf" and manifest["engine"]["extra"]["strength"] == 2.0
     # The vector steers a generation through `biaskit debias --method steer`.
     answers = tmp_path / "answers.jsonl"
     assert main(["debias", "--method", "steer", "--vector", str(out), "--generate", "the doctor", "--max-tokens", "3",
