@@ -68,7 +68,7 @@ def test_hook_shifts_only_the_chosen_layer_and_is_removed(tiny_engine):
 
 
 def test_hook_is_removed_when_generation_raises(tiny_engine, monkeypatch):
-    from biaskit.debias.steer import SteerEngine, decoder_layers
+    from biaskit.debias.steer import SteerEngine
     from biaskit.engines import ChatRequest, SamplingParams
 
     tiny_engine.generate([ChatRequest.user("hello")], SamplingParams(max_tokens=1))
