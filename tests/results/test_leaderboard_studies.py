@@ -16,7 +16,7 @@ def _figure(change: float) -> dict[str, float]:
 
 
 def _study(methods: tuple[str, ...]) -> dict:
-    keys = ("safety", "s_share", "cs_share", "iir", "validity", "fluency")
+    keys = ("safety", "s_share", "cs_share", "iir", "validity", "fluency", "nbls_gap")
     return {"setup": {"model": "smollm2-135m", "eval_ids": ["SC-base-001"], "iir_ids": [], "max_tokens": 32, "judge": "trained",
                       "strength": 0.5, "layer": 10},
             "methods": {m: {**{k: _figure(0.02 * n) for k in keys}, "tokens_per_s": 10.0 + n} for n, m in enumerate(methods)}}  # fmt: skip
@@ -32,7 +32,7 @@ def test_study_gets_a_page_linked_from_the_index(tmp_path):
     index = (tmp_path / "site" / "index.html").read_text()
     assert 'href="debias-methods.html"' in index
     page = (tmp_path / "site" / "debias-methods.html").read_text()
-    assert "+0.020 [-0.080, +0.120]" in page and "steering&lt;script&gt;" in page and "<script>" not in page.split("</table>")[0]
+    assert "+0.020 [-0.080, +0.120]" in page and "NBLS mean gap" in page and "steering&lt;script&gt;" in page and "<script>" not in page.split("</table>")[0]
 
 
 def test_no_study_no_page_and_a_broken_one_is_named(tmp_path):
