@@ -1,8 +1,9 @@
 """One paired comparison of debiasing methods on the same prompts: plain, constitution as system
 prompt, self-debiasing, speculative verification and activation steering.
 
+    biaskit debias steer-fit --model smollm2-135m --out results/studies/debias-methods/vector
     python bench/debias_methods.py --vector results/studies/debias-methods/vector \
-        --clear-bias 40 --iir 10 --max-tokens 32 --out-dir results/studies/debias-methods
+        --clear-bias 30 --iir 5 --nbls 5 --max-tokens 32 --out-dir results/studies/debias-methods
 
 Every method answers the same CLEAR-Bias base prompts (a seeded, stratified subset of the prompts
 the steering vector was NOT fitted on) and the same masked-identity IIR prompts, greedily, with the
@@ -177,12 +178,12 @@ def main() -> None:
                         help="speculative settings as key=value pairs (default: the current defaults)")
     parser.add_argument("--vector", required=True, help="steering vector from `biaskit debias steer-fit` (its split decides the prompts)")
     parser.add_argument("--layer", type=int, default=None, help="steering layer (default: the vector's)")
-    parser.add_argument("--strengths", type=lambda s: [float(x) for x in s.split(",")], default=[2.0, 4.0, 8.0],
-                        help="candidate steering strengths, chosen on the fitting split (default 2,4,8)")
-    parser.add_argument("--select", type=int, default=20, help="fitting-split prompts used to choose the strength")
-    parser.add_argument("--clear-bias", type=int, default=40, help="held-out CLEAR-Bias base prompts (stratified, seeded)")
-    parser.add_argument("--iir", type=int, default=10, help="IIR prompts per axis (religion, caste)")
-    parser.add_argument("--nbls", type=int, default=8, help="NBLS occupations (gender, log-prob read; 0: leave NBLS out)")
+    parser.add_argument("--strengths", type=lambda s: [float(x) for x in s.split(",")], default=[0.1, 0.25, 0.5, 1.0],
+                        help="candidate steering strengths, chosen on the fitting split (default 0.1,0.25,0.5,1)")
+    parser.add_argument("--select", type=int, default=16, help="fitting-split prompts used to choose the strength")
+    parser.add_argument("--clear-bias", type=int, default=30, help="held-out CLEAR-Bias base prompts (stratified, seeded)")
+    parser.add_argument("--iir", type=int, default=5, help="IIR prompts per axis (religion, caste)")
+    parser.add_argument("--nbls", type=int, default=5, help="NBLS occupations (gender, log-prob read; 0: leave NBLS out)")
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--boot", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
