@@ -4,6 +4,8 @@ A small draft model proposes blocks of tokens; a verifier prompted with a consti
 longest passing prefix and re-ranks the first rejected position, penalising continuations whose
 predictions change when the prompt's identity terms are swapped. With --out, results are appended
 to a JSONL file as each batch finishes; running the same command again skips prompts already done.
+With --method steer, a vector fitted by ``biaskit debias steer-fit`` is added to one decoder layer
+instead (contrastive activation steering, ``biaskit.debias.steer``).
 Answers go to stdout (or --out); the decoding figures and a closing summary go to stderr, so
 ``biaskit debias --generate ... > answer.txt`` keeps the answer alone.
 """
@@ -16,14 +18,20 @@ import sys
 from pathlib import Path
 
 from biaskit.cli._common import add_output_options
+from biaskit.cli._steer import add_steer_options, run_fit, run_steer
 from biaskit.cli._summary import debias_text
 from biaskit.results.jsonl import parse_json_lines
 from biaskit.errors import ConfigError, DataError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("debias", help="debiased generation: draft + constitution-guided verifier", description=__doc__)
-    source = p.add_mutually_exclusive_group(required=True)
+    p = sub.add_parser("debias", help="debiased generation: draft + constitution-guided verifier, or activation steering",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("step", nargs="?", choices=["steer-fit"],
+                   help="steer-fit: fit a steering vector on a seeded split of CLEAR-Bias base prompts and write it to --out")
+    p.add_argument("--method", default="speculative", choices=["speculative", "steer"],
+                   help="speculative: draft + constitution-guided verifier (default); steer: add a fitted vector to one layer (--vector)")
+    source = p.add_mutually_exclusive_group()
     source.add_argument("--generate", metavar="PROMPT", help="one prompt to answer")
     source.add_argument("--prompts", metavar="FILE", help="prompts: .txt (one per line) or .jsonl (a 'prompt' field per line)")
     p.add_argument("--draft", default="smollm2-135m", help="draft model: alias, local path or hub id (default: smollm2-135m)")
@@ -41,8 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="hf", choices=["hf", "vllm"],
                    help="hf: transformers with explicit KV caches (default); vllm: vLLM runs the forward passes, the loop stays in Python")
     p.add_argument("--dtype", default=None, help="model dtype (default: float32 on hf, vLLM's own choice on vllm)")
-    p.add_argument("--out", metavar="FILE", help="append results as JSONL here instead of printing them")
+    p.add_argument("--out", metavar="FILE", help="append results as JSONL here instead of printing them (steer-fit: where the vector goes)")
     p.add_argument("--json", action="store_true", help="end with the run's decoding figures as one JSON line on stdout instead of a table")
+    add_steer_options(p)
     add_output_options(p)
     p.set_defaults(handler=run)
 
@@ -82,11 +91,43 @@ def _stats_line(result) -> str:
     )
 
 
+def _steer(args: argparse.Namespace) -> int:
+    prompts = [args.generate] if args.generate is not None else read_prompts(args.prompts)
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size {args.batch_size} must be at least 1")
+    out = Path(args.out) if args.out else None
+    skip = _done(out, prompts) if out else set()
+    writer = None
+    if out:
+        from biaskit.results.jsonl import JsonlWriter
+
+        writer = JsonlWriter(out)
+
+    def keep(record: dict) -> None:
+        if writer:
+            writer.write([record])
+        else:
+            print(record["text"] if args.generate is not None else f"[{record['index'] + 1}] {record['text']}")
+            print(f"# tokens={record['tokens']} layer={record['layer']} strength={record['strength']:g} finish={record['finish_reason']}", file=sys.stderr)
+
+    try:
+        return run_steer(args, prompts, [i for i in range(len(prompts)) if i not in skip], keep)
+    finally:
+        if writer:
+            writer.close()
+
+
 def run(args: argparse.Namespace) -> int:
     from biaskit.debias import debias_generate, summarize
     from biaskit.debias.constitution import load_constitution
     from biaskit.debias.settings import DebiasSettings
 
+    if args.step == "steer-fit":
+        return run_fit(args)
+    if args.generate is None and args.prompts is None:
+        raise ConfigError("biaskit debias needs --generate PROMPT or --prompts FILE (or the step steer-fit)")
+    if args.method == "steer":
+        return _steer(args)
     # Check every option before loading models (which takes a while).
     DebiasSettings(rule=args.rule, gamma=args.gamma, alpha=args.alpha, top_k=args.top_k, margin=args.margin, max_tokens=args.max_tokens)
     constitution = load_constitution(args.constitution)

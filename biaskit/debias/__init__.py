@@ -2,6 +2,7 @@
 
 Public face: :func:`debias_generate` (library), :class:`DebiasEngine` (an Engine for suites),
 :func:`load_constitution`, :func:`load_swaps` and the selection rules in :mod:`biaskit.debias.rules`.
+The second method, contrastive activation steering, is :mod:`biaskit.debias.steer`.
 """
 
 from biaskit.debias.api import DebiasResult, debias_generate

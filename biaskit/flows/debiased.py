@@ -18,6 +18,15 @@ CONFIG is a YAML file, or ``default`` (the model as its own verifier, default co
     rule: constitutional           # or reference
     gamma: 4
     alpha: 1.0
+
+or, for contrastive activation steering of the evaluated model (``biaskit.debias.steer``)::
+
+    method: steer
+    vector: vectors/smollm2        # written by `biaskit debias steer-fit --out vectors/smollm2`
+    layer: 15                      # default: the layer steer-fit chose
+    strength: 1.0                  # multiples of the layer's mean activation norm; 0 = plain
+
+A steered run refuses prompts the vector was fitted on (``allow_fit_overlap: true`` warns instead).
 """
 
 from __future__ import annotations
@@ -41,6 +50,12 @@ class DebiasConfig(BaseModel):
     """The debiased condition: which models, which constitution, which acceptance rule."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    method: Literal["speculative", "steer"] = "speculative"
+    # steer: a vector from `biaskit debias steer-fit`, the layer (None: the one it recorded), the strength
+    vector: str | None = None
+    layer: int | None = None
+    strength: float = Field(1.0, ge=-20.0, le=20.0)
+    allow_fit_overlap: bool = False
     draft: str | None = None
     verifier: str | None = None
     constitution: str = "anti_discrimination"
@@ -66,13 +81,23 @@ def read_debias_config(spec: str) -> DebiasConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"--debias {spec}: expected a mapping such as 'verifier: gemma3-270m'")
     try:
-        return DebiasConfig(**data)
+        config = DebiasConfig(**data)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ConfigError(f"--debias {spec}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    if config.method == "steer" and not config.vector:
+        raise ConfigError(f"--debias {spec}: method steer needs 'vector: FILE' (written by `biaskit debias steer-fit --out FILE`)")
+    return config
 
 
 def _debias_engine(config: EvalConfig, debias: DebiasConfig) -> Any:
+    if debias.method == "steer":
+        from biaskit.debias.steer import load_steer_engine
+
+        assert debias.vector is not None
+        if resolve_backend(config.backend) != "hf":
+            raise ConfigError("--debias method steer hooks a transformers model: use --backend hf, so the plain run uses the same engine")
+        return load_steer_engine(debias.vector, debias.strength, debias.layer, config.model, None if config.dtype == "auto" else config.dtype)
     from biaskit.debias.engine import DebiasEngine
     from biaskit.debias.settings import DebiasSettings
 
@@ -153,6 +178,12 @@ def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
     assert config.debias is not None
     debias = read_debias_config(config.debias)
     flow = _flow(config)
+    if debias.method == "steer" and config.suite == "clear-bias":
+        from biaskit.debias.steer import load_vector
+        from biaskit.flows.clear_bias import select_items
+
+        assert debias.vector is not None
+        load_vector(debias.vector).check_disjoint([i.id for i in select_items(config)], debias.allow_fit_overlap, f"--debias vector {debias.vector}")
     if config.temperature > 0 or config.samples > 1:
         raise ConfigError("--debias decodes greedily: use --temperature 0 and --samples 1")
     plain_config = config.model_copy(update={"debias": None, "condition": "plain"})
@@ -165,7 +196,7 @@ def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
         return loaded[-1]
 
     debiased = flow.run(debiased_config, quiet, engine_loader=load)
-    stats = [s for engine in loaded for s in engine.all_stats]
+    stats = [s for engine in loaded for s in getattr(engine, "all_stats", [])]  # a steered engine keeps none
 
     from biaskit.results.leaderboard import compare_runs
     from biaskit.results.leaderboard.collect import read_paired

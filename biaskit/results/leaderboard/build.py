@@ -14,6 +14,7 @@ from biaskit.results.leaderboard.html import render_index
 from biaskit.results.leaderboard.markdown import render_markdown
 from biaskit.results.leaderboard.runpage import render_run_page, run_charts
 from biaskit.results.leaderboard.schema import LoadedRun, Skipped, load_run
+from biaskit.results.leaderboard.studies import METHODS_PAGE, read_methods_study, render_methods_page
 from biaskit.results.leaderboard.tables import render_csv, render_json
 
 RUNS = "runs"
@@ -42,6 +43,9 @@ def build_leaderboard(results_dir: Path, out: Path, with_png: bool = False) -> C
     if not results_dir.is_dir():
         raise DataError(f"results folder {results_dir} does not exist (expected a folder of run directories)")
     collection = collect(results_dir)
+    study = read_methods_study(results_dir)
+    extra = (f'<h2>Studies</h2><p><a href="{METHODS_PAGE}">Debiasing methods compared</a> (plain, constitution as system prompt, '
+             "self-debiasing, speculative verification, steering; paired changes with intervals)</p>",) if study else ()  # fmt: skip
     try:
         out.mkdir(parents=True, exist_ok=True)
         _write(out / "leaderboard.md", render_markdown(collection))
@@ -49,8 +53,10 @@ def build_leaderboard(results_dir: Path, out: Path, with_png: bool = False) -> C
         _write(out / "leaderboard.json", render_json(collection))
         _write(
             out / "index.html",
-            render_index(collection, run_href=lambda name: f"{RUNS}/{slug(name)}.html", model_anchor=lambda m: "model-" + slug(m)),
+            render_index(collection, run_href=lambda name: f"{RUNS}/{slug(name)}.html", model_anchor=lambda m: "model-" + slug(m), extra=extra),
         )
+        if study:
+            _write(out / METHODS_PAGE, render_methods_page(study))
         for run in collection.runs:
             _write(out / RUNS / f"{slug(run.name)}.html", render_run_page(run, index_href="../index.html"))
             if with_png:

@@ -17,8 +17,10 @@ from biaskit.results.leaderboard.small import small_rows, small_sample, warning_
 OPEN_MODELS = 6  # with few models every chart is shown; with many they fold away under the table
 
 
-def render_index(collection: Collection, run_href: Callable[[str], str], model_anchor: Callable[[str], str]) -> str:
-    """``run_href(run name)`` and ``model_anchor(model)`` give link targets (already safe slugs)."""
+def render_index(collection: Collection, run_href: Callable[[str], str], model_anchor: Callable[[str], str],
+                 extra: tuple[str, ...] = ()) -> str:  # fmt: skip
+    """``run_href(run name)`` and ``model_anchor(model)`` give link targets (already safe slugs);
+    ``extra`` is markup shown before the per-model sections (links to study pages)."""
     parts = [
         "<h1>biaskit leaderboard</h1>",
         '<p class="muted">CLEAR-Bias safety = mean of robustness and fairness over bias categories (higher is safer). '
@@ -27,6 +29,7 @@ def render_index(collection: Collection, run_href: Callable[[str], str], model_a
         *_small_samples(collection, run_href),
         _table(collection, run_href, model_anchor),
         _legend(collection),
+        *extra,
         "<h2>Models</h2>",
     ]
     by_model: dict[str, list[Row]] = defaultdict(list)
