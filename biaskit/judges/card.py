@@ -33,6 +33,22 @@ def _section(title: str, report: dict | None) -> list[str]:
             + _agreement_table(report, "per_attack", "attack") + _agreement_table(report, "per_language", "answer language") + _confusion(report))  # fmt: skip
 
 
+def _encoder_choice(path: Path) -> list[str]:
+    """The encoder comparison ``judges/labels/tools/compare_encoders.py`` wrote beside the head, as
+    a table: cross-validated on training prompts only, overall and on non-English answers."""
+    if not path.is_file():
+        return []
+    import json
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = [f"| `{name}` | {f['all']['kappa']:.3f} | {f['non_english']['kappa']:.3f} (n={f['non_english']['n']}) | {f['head_only']['kappa']:.3f} (n={f['head_only']['n']}) |"
+            for name, f in data.get("settings", {}).items()]  # fmt: skip
+    return ["## Choice of encoder", "", data.get("summary", ""), "",
+            f"Kappa of out-of-fold labels, 5 folds by prompt, on the {data.get('targets')} written answers to training prompts "
+            "(held-out prompts never read); `judges/labels/tools/compare_encoders.py`:", "",
+            "| encoder:blocks | all | non-English (Slovene, Macedonian, Scottish Gaelic) | answers the head labels |", "|---|---|---|---|", *rows, ""]  # fmt: skip
+
+
 def write_card(path: Path, settings: dict, figures: dict) -> None:
     """Write MODEL_CARD.md from the head's settings and the figures ``train_judge`` measured."""
     counts = ", ".join(f"{k} {v}" for k, v in settings.get("label_counts", {}).items())
@@ -53,6 +69,9 @@ def write_card(path: Path, settings: dict, figures: dict) -> None:
         f"`{settings['base_model']}` (frozen; mean over the answer's tokens and its last token, at most {settings['max_answer_tokens']} answer tokens).",
         "Only the heads are stored here (`head.npz`, `head.json`); the language model is the offline alias biaskit converts from its PyPI package.",
         "",
+    ]
+    lines += _encoder_choice(path.parent / "encoder-choice.json")
+    lines += [
         "## Training data",
         "",
         f"- Trained on: {', '.join(settings.get('trained_on', []))}; {settings['n_train']} answers ({counts}); "

@@ -8,7 +8,7 @@ language. The held-out prompts (split = test) are never read, so the model card'
 stay an independent check of whichever encoder wins.
 
     python judges/labels/tools/compare_encoders.py --setting smollm2-135m:12 --setting gemma3-270m:9 \
-        --out results/studies/judge-encoders/figures.json
+        --out judges/trained/encoder-choice.json --summary '...'
 """
 
 from __future__ import annotations
@@ -60,13 +60,14 @@ def compare(settings_list: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--setting", action="append", required=True, help="MODEL:LAYERS, e.g. gemma3-270m:9")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="e.g. judges/trained/encoder-choice.json (the model card shows it)")
+    parser.add_argument("--summary", default="", help="one sentence: which encoder won and why (shown in the model card)")
     args = parser.parse_args()
     settings = []
     for spec in args.setting:
         model, _, layers = spec.partition(":")
         settings.append({**DEFAULT_SETTINGS, "base_model": model, "layers": int(layers or DEFAULT_SETTINGS["layers"])})
-    figures = compare(settings)
+    figures = {"summary": args.summary, **compare(settings)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=1) + "\n")
 
