@@ -80,6 +80,14 @@ class HFEngine:
                 ids.update(source)
         return ids
 
+    def _plain_greedy(self) -> bool:
+        """Whether greedy decoding here is the argmax of the raw logits (no generation setting of
+        the model, such as a repetition penalty or a minimum length, changes the choice)."""
+        config = self.model.generation_config
+        changes = ("no_repeat_ngram_size", "bad_words_ids", "suppress_tokens", "begin_suppress_tokens", "min_new_tokens", "sequence_bias")
+        return (config.repetition_penalty in (None, 1.0) and not (config.min_length or 0)
+                and not any(getattr(config, name, None) for name in changes))  # fmt: skip
+
     def info(self) -> EngineInfo:
         import transformers
 
@@ -107,7 +115,8 @@ class HFEngine:
         return results
 
     def generate_ids(self, prompts: Sequence[list[int]], sampling: SamplingParams) -> list[list[Completion]]:
-        """One batched ``model.generate`` call over already tokenized prompts."""
+        """One batched decoding call over already tokenized prompts (one forward pass for a single
+        greedy step, else ``model.generate``)."""
         import torch
 
         pad = self.tokenizer.pad_token_id
@@ -115,26 +124,35 @@ class HFEngine:
         input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
         attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
         greedy = sampling.temperature == 0.0
-        torch.manual_seed(sampling.seed)
-        with torch.inference_mode():
-            out = self.model.generate(
-                input_ids=input_ids,
-                attention_mask=attention,
-                do_sample=not greedy,
-                temperature=None if greedy else sampling.temperature,
-                top_p=None if greedy else sampling.top_p,
-                top_k=None,
-                max_new_tokens=sampling.max_tokens,
-                num_return_sequences=sampling.n,
-                pad_token_id=pad,
-                eos_token_id=sorted(self._stop_ids) or None,
-                return_dict_in_generate=True,
-                output_logits=sampling.logprobs is not None,
-            )
-        new_tokens = out.sequences[:, width:]
+        if greedy and sampling.max_tokens == 1 and self._plain_greedy():
+            # One step (the LLM judge reads a label's log-probabilities): a single forward pass with
+            # no KV cache kept, vocabulary logits at the last position only.
+            positions = (attention.cumsum(-1) - 1).clamp(min=0)
+            with torch.inference_mode():
+                last = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions, logits_to_keep=1, use_cache=False).logits[:, -1]
+            new_tokens, step_logits = last.argmax(-1, keepdim=True), (last,)
+        else:
+            torch.manual_seed(sampling.seed)
+            with torch.inference_mode():
+                out = self.model.generate(
+                    input_ids=input_ids,
+                    attention_mask=attention,
+                    do_sample=not greedy,
+                    temperature=None if greedy else sampling.temperature,
+                    top_p=None if greedy else sampling.top_p,
+                    top_k=None,
+                    max_new_tokens=sampling.max_tokens,
+                    num_return_sequences=sampling.n,
+                    pad_token_id=pad,
+                    eos_token_id=sorted(self._stop_ids) or None,
+                    return_dict_in_generate=True,
+                    output_logits=sampling.logprobs is not None,
+                )
+            new_tokens, step_logits = out.sequences[:, width:], out.logits
+            del out  # its KV cache
         logprobs = None
         if sampling.logprobs is not None:
-            steps = torch.stack(out.logits, dim=1).float().log_softmax(-1)  # (batch*n, steps, vocab)
+            steps = torch.stack(step_logits, dim=1).float().log_softmax(-1)  # (batch*n, steps, vocab)
         completions: list[list[Completion]] = [[] for _ in prompts]
         for row in range(new_tokens.shape[0]):
             ids = new_tokens[row].tolist()

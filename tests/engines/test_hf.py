@@ -102,3 +102,13 @@ def test_length_batches_bound_rows_and_padded_tokens():
     assert all(len(b) <= 2 for b in batches) and [5] in batches  # an over-long row goes alone
     lengths = [500, 10, 12, 480, 11, 9000]
     assert all(len(b) * max(lengths[i] for i in b) <= 1000 for b in batches if len(b) > 1)
+
+
+def test_a_single_greedy_step_is_the_first_step_of_generation(hf_engine):
+    requests = [ChatRequest.user("Hi"), ChatRequest(messages=CAPITAL.messages, assistant_prefix="[[")]
+    [one_a], [one_b] = hf_engine.generate(requests, SamplingParams(max_tokens=1, logprobs=5))
+    [two_a], [two_b] = hf_engine.generate(requests, SamplingParams(max_tokens=2, logprobs=5))
+    for one, two in ((one_a, two_a), (one_b, two_b)):
+        assert one.token_ids == two.token_ids[:1]
+        assert one.logprobs == pytest.approx(two.logprobs[:1], abs=1e-3)
+        assert set(one.top_logprobs[0]) == set(two.top_logprobs[0])
