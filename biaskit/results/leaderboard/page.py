@@ -1,17 +1,16 @@
 """The HTML frame every page shares: inline style, the table-sorting script, a strict CSP.
 
 Everything a run contributes (model names, responses, labels, categories) is untrusted: pages are
-rendered from jinja2 templates with autoescape on (``templating``); the few bits of markup still
-made in Python go through :func:`esc`. As a second line of defence the Content-Security-Policy allows no script but
-the sorting script below (pinned by its hash), no images, and no network access, so a string that
-escaped escaping still could not run or phone home.
+rendered from jinja2 templates with autoescape on (``templating``), so nothing is escaped by hand.
+As a second line of defence the Content-Security-Policy allows no script but the sorting script
+below (pinned by its hash), no images, and no network access, so a string that escaped escaping
+still could not run or phone home.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from html import escape
 
 SORT_SCRIPT = """
 document.querySelectorAll("table.sortable").forEach(function (table) {
@@ -94,11 +93,6 @@ details { margin: 0.5rem 0; } summary { cursor: pointer; font-weight: 600; }
   #leaderboard td:nth-child(-n+3)::before { content: none; } #leaderboard td:first-child::before { content: "#"; color: inherit; }
 }
 """
-
-
-def esc(text: object) -> str:
-    """HTML-escape any value for element text and quoted attributes."""
-    return escape("" if text is None else str(text), quote=True)
 
 
 def page(title: str, body: str, sortable: bool = False) -> str:

@@ -14,12 +14,12 @@ from biaskit.results.leaderboard.item_prompts import read_prompts
 from biaskit.results.leaderboard.judge_name import judge_detail, judge_name
 from biaskit.results.leaderboard.nbls_answers import read_answers
 from biaskit.results.leaderboard.neither import describe, mark, thin, thin_parts
-from biaskit.results.leaderboard.page import esc, page
+from biaskit.results.leaderboard.page import page
 from biaskit.results.leaderboard.samples import Labeled, sample_labeled
 from biaskit.results.leaderboard.small import small_sample, warning_html
 from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
 from biaskit.results.store import RESPONSES
-from biaskit.results.leaderboard.templating import Markup, render
+from biaskit.results.leaderboard.templating import Markup, cell, render
 
 RESPONSE_CHARS = 2000
 READ_AT_MOST = 600  # responses read per run page (base prompts first); keeps big runs fast
@@ -180,7 +180,7 @@ def _neither_note(neither: float | None) -> str:
     if not thin(neither):
         return ""
     left = f"only {100 - neither:.0f}% of the mass named a gender or group"
-    return f' <span class="muted">({esc(left)})</span>' + mark(f"{neither:.0f}% of this item's answer mass was 'neither': {left}")
+    return str(cell("neither_note", left)) + mark(f"{neither:.0f}% of this item's answer mass was 'neither': {left}")
 
 
 def _samples(run: LoadedRun) -> Markup:
