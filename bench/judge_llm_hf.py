@@ -1,8 +1,9 @@
 """The prompted hf judge, code before and after a change, side by side: seconds and peak RSS.
 
 Each variant labels the same stored answers (by default 40 of the committed smollm2-135m run, both
-base and attack prompts) with ``llm:hf:smollm2-135m`` in a fresh process, so that peak RSS
-(``ru_maxrss`` of that child alone) is the judge's own. A variant is a source tree put first on
+base and attack prompts) with ``llm:hf:smollm2-135m`` in a fresh process, which reports its own
+peak RSS after loading the model and after judging, and the wall and CPU seconds of judging (CPU
+seconds vary less than wall time on a shared machine). A variant is a source tree put first on
 ``PYTHONPATH``; the default compares this checkout with ``--before DIR`` (for instance an export of
 main: ``git archive main | tar -x -C /tmp/before``).
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parents[1]
 COMMITTED_RUN = HERE / "results" / "clear-bias-smollm2-135m-plain-3b326037" / "responses.jsonl"
 
 _CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from biaskit.judges import make_judge
 from biaskit.judges.records import _SuiteIndex, to_input
 rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
@@ -33,25 +33,24 @@ step = max(1, len(rows) // n)
 index = _SuiteIndex(None)
 items = [to_input(r, index) for r in rows[::step][:n]]
 judge = make_judge(sys.argv[3])
-start = time.perf_counter()
+judge.judge(items[:1])  # loads the model
+loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+start, cpu = time.perf_counter(), time.process_time()
 labels = [j.label for j in judge.judge(items)]
-print(json.dumps({"seconds": time.perf_counter() - start, "labels": labels}))
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu, "labels": labels,
+                  "loaded_mib": loaded, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
 def run_variant(source: Path, answers: int, judge: str) -> dict[str, object]:
-    """Time one variant in a child process; its peak RSS in MiB comes from ``getrusage``."""
+    """Time one variant in a child process, which reports its own peak RSS (MiB) after loading the
+    model and after judging, and its wall and CPU seconds of judging."""
     env = dict(os.environ, PYTHONPATH=str(source), HF_HUB_OFFLINE="1")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     done = subprocess.run([sys.executable, "-c", _CHILD, str(COMMITTED_RUN), str(answers), judge],
                           env=env, capture_output=True, text=True, check=False)  # fmt: skip
     if done.returncode != 0:
         raise SystemExit(f"variant {source} failed:\n{done.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    # ru_maxrss of children is the largest child so far: run the smaller variant (after) first
-    result["peak_mib"] = max(peak, before) / 1024
-    return result
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -65,12 +64,12 @@ def main() -> None:
     before = run_variant(args.before, args.answers, args.judge)
     agree = sum(a == b for a, b in zip(before["labels"], after["labels"]))  # type: ignore[arg-type]
     print(f"{args.answers} stored answers, judge {args.judge}")
-    print(f"{'variant':<10}{'label s':>10}{'peak RSS MiB':>15}")
-    for name, result in (("before", before), ("after", after)):
-        print(f"{name:<10}{result['seconds']:>10.1f}{result['peak_mib']:>15.0f}")
-    print(f"time ratio before/after: {before['seconds'] / after['seconds']:.1f}x; "  # type: ignore[operator]
-          f"peak RSS ratio before/after: {before['peak_mib'] / after['peak_mib']:.1f}x; "  # type: ignore[operator]
-          f"same label on {agree} of {args.answers}")
+    print(f"{'variant':<10}{'wall s':>9}{'CPU s':>9}{'RSS loaded MiB':>16}{'peak RSS MiB':>14}{'judging MiB':>13}")
+    for name, r in (("before", before), ("after", after)):
+        grown = r["peak_mib"] - r["loaded_mib"]  # type: ignore[operator]
+        print(f"{name:<10}{r['seconds']:>9.1f}{r['cpu_seconds']:>9.1f}{r['loaded_mib']:>16.0f}{r['peak_mib']:>14.0f}{grown:>13.0f}")
+    print(f"before/after: wall {before['seconds'] / after['seconds']:.2f}x, CPU {before['cpu_seconds'] / after['cpu_seconds']:.2f}x, "  # type: ignore[operator]
+          f"peak RSS {before['peak_mib'] / after['peak_mib']:.2f}x; same label on {agree} of {args.answers}")  # type: ignore[operator]
 
 
 if __name__ == "__main__":

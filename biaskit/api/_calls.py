@@ -84,12 +84,12 @@ def judge_run(run: Run | str | Path, judge: str = "trained", *, data: str | Path
     from biaskit.flows.clear_bias import other_judge, rescore
     from biaskit.judges import make_judge
     from biaskit.judges.stage import rejudge_run
-    from biaskit.results.store import RESPONSES
+    from biaskit.results.store import MANIFEST
 
     folder = run.path if isinstance(run, Run) else Path(run)
     if batch_size < 1:
         raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
-    if (folder / RESPONSES).is_file():  # without answers, rejudge_run says so
+    if isinstance(run, Run) or (folder / MANIFEST).is_file():  # a folder that is no run: rejudge_run says what is missing
         opened = run if isinstance(run, Run) else Run(folder)
         if opened.suite != "clear-bias":
             raise ConfigError(f"{folder} is not a CLEAR-Bias run (suite {opened.suite!r}): only CLEAR-Bias answers are judged")
