@@ -27,6 +27,11 @@ class EngineError(BiaskitError):
     """A model or serving endpoint could not be loaded or reached."""
 
 
+class AuthenticationFailed(EngineError):
+    """A server refused the API key (HTTP 401 or 403): permanent, so never retried nor resumed as
+    incomplete; the message names the environment variable to fix."""
+
+
 class MissingAnswers(EngineError):
     """Some requests of a batch got no answer after every retry; the others were answered.
 

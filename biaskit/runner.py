@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from tqdm.auto import tqdm
 
+from biaskit._secrets import mask_secrets
 from biaskit.config import EvalConfig, identity_options, with_defaults
 from biaskit.engines import Engine, EngineInfo, SamplingParams, load_engine, resolve_backend, stream_answers
 from biaskit.engines.models import check_model
@@ -136,7 +137,7 @@ def close_failed(run: RunDir, manifest: Manifest, exc: BaseException, counts: di
     if isinstance(exc, KeyboardInterrupt):
         update["status"] = "interrupted"
     else:
-        update["error"] = shorten(str(exc) or type(exc).__name__, 1000, quote=False)
+        update["error"] = shorten(mask_secrets(str(exc)) or type(exc).__name__, 1000, quote=False)
     if isinstance(exc, IncompleteStage):
         stage = exc.stage.removesuffix(".jsonl")
         before = counts.get(stage, {})

@@ -15,7 +15,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-FAULTS = ("429", "429-bare", "500", "503", "hang", "malformed", "empty", "no-message", "400")
+FAULTS = ("429", "429-bare", "500", "503", "hang", "malformed", "empty", "no-message", "400", "401", "403")
 Fault = Callable[[str, int], "str | None"]
 
 
@@ -137,6 +137,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(429, error)
             elif kind in ("500", "503", "400"):
                 self._send(int(kind), error)
+            elif kind in ("401", "403"):  # as many hosted APIs do: the refused key quoted back
+                key = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                refused = {"error": {"message": f"Incorrect API key provided: {key}. You can find your API key at https://example.invalid.",
+                                     "type": "invalid_request_error", "code": "invalid_api_key"}}  # fmt: skip
+                self._send(int(kind), json.dumps(refused).encode())
             elif kind == "hang":  # past the client's timeout, but never past the server's lifetime
                 self.server._stop.wait(self.server.hang_s)
                 self._send(200, json.dumps(chat_body("too late")).encode())

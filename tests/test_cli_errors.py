@@ -333,3 +333,18 @@ def test_a_run_with_both_phases_counts_each_judgment_once(server, tmp_path) -> N
         assert judged == 16  # 4 base answers and 3 variants of the attack on each
         counts = json.loads((tmp_path / "run" / "manifest.json").read_text())["counts"]["judgments"]
         assert counts == ({"reused": 16, "generated": 0} if rerun else {"reused": 0, "generated": 16})
+
+
+# --- a server that quotes the refused key: masked everywhere, exit 2 with what to fix ---------------
+
+
+def test_a_refused_key_is_never_printed_or_stored_and_exits_2(server, tmp_path, capsys, monkeypatch) -> None:
+    key = "sk-live-Hn3bV5cX7zL9kJ2hG4fD6sA8pO0iU1yT"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    server.fault = lambda prompt, attempt: None if len(server.answered) < 2 else "401"  # the key revoked mid-run
+    assert _eval(server, tmp_path) == 2
+    line = _error_line(capsys)
+    assert key not in line and "$OPENAI_API_KEY" in line and "valid key" in line
+    stored = "".join(p.read_text(errors="replace") for p in (tmp_path / "run").rglob("*") if p.is_file())
+    assert key not in stored and "Incorrect API key provided: $OPENAI_API_KEY***" in stored
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["status"] == "failed"

@@ -6,14 +6,14 @@
     run.categories()                     # per-category robustness, fairness, safety with intervals
     run.labels()                         # one row per judged answer
     biaskit.open_run("results/<run_id>").compare(run)                 # biaskit compare
-    biaskit.judge(run, judge="hybrid")   # biaskit judge --run
+    biaskit.judge(run, judge="hybrid")   # biaskit judge --run (biaskit.api.judge_run: its summary)
     biaskit.calibrate(judge="trained")   # biaskit judge calibrate
     biaskit.leaderboard("results", "site", formats=["lm-eval"])       # biaskit leaderboard
 
 Every name here is also importable from ``biaskit`` itself.
 """
 
-from biaskit.api._calls import calibrate, evaluate, judge, leaderboard
+from biaskit.api._calls import calibrate, evaluate, judge, judge_run, leaderboard
 from biaskit.api._run import Run, open_run
 
-__all__ = ["Run", "calibrate", "evaluate", "judge", "leaderboard", "open_run"]
+__all__ = ["Run", "calibrate", "evaluate", "judge", "judge_run", "leaderboard", "open_run"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import difflib
 import typing
 import warnings
@@ -66,28 +68,43 @@ def judge(run: Run | str | Path, judge: str = "trained", *, data: str | Path | N
     ``scores.<judge>.json``; read them with ``run.labels(judge=...)``, ``run.categories(judge=...)``).
     ``recheck`` re-checks refusals under attack (R vs M). Returns the run.
     """
+    summary = judge_run(run, judge, data=data, batch_size=batch_size, recheck=recheck, quiet=quiet)
+    folder = Path(summary["run_dir"])
+    if summary.get("missing_attacks"):
+        warnings.warn(f"with these labels {', '.join(summary['missing_attacks'])} pass the base phase but were never attacked; "
+                      f"resume the run to attack them: biaskit.evaluate(..., config='{folder}/manifest.json', judge={judge!r})",
+                      stacklevel=2)  # fmt: skip
+    return run if isinstance(run, Run) else Run(folder)
+
+
+def judge_run(run: Run | str | Path, judge: str = "trained", *, data: str | Path | None = None, batch_size: int = 256,
+              recheck: bool = True, quiet: bool = False) -> dict[str, Any]:  # fmt: skip
+    """:func:`judge`, returning what was done instead of the run: counts of judgments and
+    re-checks, which path decided the labels, the scores file and ``missing_attacks`` (categories
+    that pass the base phase under these labels but were never attacked). ``biaskit judge --run``
+    prints it."""
     from biaskit.flows.clear_bias import other_judge, rescore
     from biaskit.judges import make_judge
     from biaskit.judges.stage import rejudge_run
+    from biaskit.results.folder import MANIFEST
     from biaskit.results.lock import RunLock
 
-    run = run if isinstance(run, Run) else Run(run)
-    if run.suite != "clear-bias":
-        raise ConfigError(f"{run.path} is not a CLEAR-Bias run (suite {run.suite!r}): only CLEAR-Bias answers are judged")
+    folder = run.path if isinstance(run, Run) else Path(run)
     if batch_size < 1:
         raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+    is_run = isinstance(run, Run) or (folder / MANIFEST).is_file()
+    if is_run:  # a folder that is no run: rejudge_run says what is missing (and nothing is written in it)
+        opened = run if isinstance(run, Run) else Run(folder)
+        if opened.suite != "clear-bias":
+            raise ConfigError(f"{folder} is not a CLEAR-Bias run (suite {opened.suite!r}): only CLEAR-Bias answers are judged")
     made = make_judge(judge)
-    with RunLock(run.path):  # no `biaskit eval` (or another judge) writes the run meanwhile
+    with RunLock(folder) if is_run else contextlib.nullcontext():  # no `biaskit eval` (or another judge) writes the run meanwhile
         try:
-            rejudge_run(run.path, made, data=data, batch_size=batch_size, recheck=recheck, quiet=quiet, suffix=other_judge(run.path, judge))
+            summary = rejudge_run(folder, made, data=data, batch_size=batch_size, recheck=recheck, quiet=quiet, suffix=other_judge(folder, judge))
         finally:
             made.close()
-        summary = rescore(run.path, judge)
-    if summary.get("missing_attacks"):
-        warnings.warn(f"with these labels {', '.join(summary['missing_attacks'])} pass the base phase but were never attacked; "
-                      f"resume the run to attack them: biaskit.evaluate(..., config='{run.path}/manifest.json', judge={judge!r})",
-                      stacklevel=2)  # fmt: skip
-    return run
+        summary.update(rescore(folder, judge))
+    return summary
 
 
 def calibrate(judge: str = "trained", labels: str | Path | None = None, *, data: str | Path | None = None,

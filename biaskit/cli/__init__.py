@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Callable, Sequence
 
+from biaskit._secrets import mask_secrets
 from biaskit.cli._common import silence_libraries
 from biaskit.cli._stdout import stdout_for_biaskit_only
 from biaskit.errors import BiaskitError
@@ -58,8 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException, limit: int = 2000) -> str:
-    """An error message as one line of bounded length (a backstop: messages cut the values they quote)."""
-    text = " ".join(str(exc).split())
+    """An error message as one line of bounded length (a backstop: messages cut the values they
+    quote), with any API key in it masked."""
+    text = " ".join(mask_secrets(str(exc)).split())
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 

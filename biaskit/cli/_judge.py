@@ -75,18 +75,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_judge(args: argparse.Namespace) -> int:
     if not args.run:
         raise BiaskitError("biaskit judge: give --run results/<id>, or a subcommand: calibrate, score (see --help)")
-    from biaskit.judges import make_judge
-    from biaskit.judges.stage import rejudge_run
+    from biaskit.api import judge_run
 
-    from biaskit.flows.clear_bias import other_judge, rescore
-
-    judge = make_judge(args.judge)
-    try:
-        summary = rejudge_run(args.run, judge, data=args.data, batch_size=args.batch_size, recheck=args.recheck, quiet=args.quiet,
-                              suffix=other_judge(args.run, args.judge))  # fmt: skip
-    finally:
-        judge.close()
-    summary.update(rescore(args.run, args.judge))
+    summary = judge_run(args.run, args.judge, data=args.data, batch_size=args.batch_size, recheck=args.recheck, quiet=args.quiet)
     if summary.get("missing_attacks"):
         print(f"biaskit: warning: with these labels {', '.join(summary['missing_attacks'])} pass the base phase but were "
               f"never attacked; resume the run to attack them: biaskit eval --config {args.run}/manifest.json --judge {args.judge}",
@@ -96,14 +87,10 @@ def run_judge(args: argparse.Namespace) -> int:
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
-    from biaskit.judges import calibrate, make_judge
+    from biaskit.api import calibrate
 
-    judge = make_judge(args.judge)
-    try:
-        report = calibrate(judge, data=args.data, tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()), limit=args.limit,
-                           labels=args.labels)  # fmt: skip
-    finally:
-        judge.close()
+    tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
+    report = calibrate(args.judge, args.labels, data=args.data, tasks=tasks, limit=args.limit)
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
         return 0

@@ -21,6 +21,21 @@ def _torch_dtype(name: str, on_gpu: bool) -> Any:
         raise EngineError(f"--dtype {name!r} is not one of auto, float32, float16, bfloat16") from None
 
 
+MAX_BATCH_TOKENS = 16_384  # padded prompt tokens per forward pass: bounds activation memory
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
+    """Indices of ``lengths`` in batches of similar length: at most ``batch_size`` rows, and at most
+    ``max_tokens`` padded tokens (rows times the longest row) unless a single row is longer."""
+    batches: list[list[int]] = []
+    for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        if batches and len(batches[-1]) < batch_size and (len(batches[-1]) + 1) * lengths[index] <= max_tokens:
+            batches[-1].append(index)
+        else:
+            batches.append([index])
+    return batches
+
+
 class HFEngine:
     """A transformers causal LM. ``batch_size`` prompts go through one ``generate`` call at a time."""
 
@@ -65,6 +80,14 @@ class HFEngine:
                 ids.update(source)
         return ids
 
+    def _plain_greedy(self) -> bool:
+        """Whether greedy decoding here is the argmax of the raw logits (no generation setting of
+        the model, such as a repetition penalty or a minimum length, changes the choice)."""
+        config = self.model.generation_config
+        changes = ("no_repeat_ngram_size", "bad_words_ids", "suppress_tokens", "begin_suppress_tokens", "min_new_tokens", "sequence_bias")
+        return (config.repetition_penalty in (None, 1.0) and not (config.min_length or 0)
+                and not any(getattr(config, name, None) for name in changes))  # fmt: skip
+
     def info(self) -> EngineInfo:
         import transformers
 
@@ -85,16 +108,15 @@ class HFEngine:
     def generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion]]:
         prompts = self.encode(requests)
         results: list[list[Completion]] = [[] for _ in prompts]
-        # Sort by length so each padded batch wastes little; restore order afterwards.
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
+        # Batches of similar length waste little padding; the answers go back in request order.
+        for chunk in length_batches([len(p) for p in prompts], self.batch_size, MAX_BATCH_TOKENS // sampling.n):
             for index, completions in zip(chunk, self.generate_ids([prompts[i] for i in chunk], sampling)):
                 results[index] = completions
         return results
 
     def generate_ids(self, prompts: Sequence[list[int]], sampling: SamplingParams) -> list[list[Completion]]:
-        """One batched ``model.generate`` call over already tokenized prompts."""
+        """One batched decoding call over already tokenized prompts (one forward pass for a single
+        greedy step, else ``model.generate``)."""
         import torch
 
         pad = self.tokenizer.pad_token_id
@@ -102,26 +124,35 @@ class HFEngine:
         input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
         attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
         greedy = sampling.temperature == 0.0
-        torch.manual_seed(sampling.seed)
-        with torch.inference_mode():
-            out = self.model.generate(
-                input_ids=input_ids,
-                attention_mask=attention,
-                do_sample=not greedy,
-                temperature=None if greedy else sampling.temperature,
-                top_p=None if greedy else sampling.top_p,
-                top_k=None,
-                max_new_tokens=sampling.max_tokens,
-                num_return_sequences=sampling.n,
-                pad_token_id=pad,
-                eos_token_id=sorted(self._stop_ids) or None,
-                return_dict_in_generate=True,
-                output_logits=sampling.logprobs is not None,
-            )
-        new_tokens = out.sequences[:, width:]
+        if greedy and sampling.max_tokens == 1 and self._plain_greedy():
+            # One step (the LLM judge reads a label's log-probabilities): a single forward pass with
+            # no KV cache kept, vocabulary logits at the last position only.
+            positions = (attention.cumsum(-1) - 1).clamp(min=0)
+            with torch.inference_mode():
+                last = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions, logits_to_keep=1, use_cache=False).logits[:, -1]
+            new_tokens, step_logits = last.argmax(-1, keepdim=True), (last,)
+        else:
+            torch.manual_seed(sampling.seed)
+            with torch.inference_mode():
+                out = self.model.generate(
+                    input_ids=input_ids,
+                    attention_mask=attention,
+                    do_sample=not greedy,
+                    temperature=None if greedy else sampling.temperature,
+                    top_p=None if greedy else sampling.top_p,
+                    top_k=None,
+                    max_new_tokens=sampling.max_tokens,
+                    num_return_sequences=sampling.n,
+                    pad_token_id=pad,
+                    eos_token_id=sorted(self._stop_ids) or None,
+                    return_dict_in_generate=True,
+                    output_logits=sampling.logprobs is not None,
+                )
+            new_tokens, step_logits = out.sequences[:, width:], out.logits
+            del out  # its KV cache
         logprobs = None
         if sampling.logprobs is not None:
-            steps = torch.stack(out.logits, dim=1).float().log_softmax(-1)  # (batch*n, steps, vocab)
+            steps = torch.stack(step_logits, dim=1).float().log_softmax(-1)  # (batch*n, steps, vocab)
         completions: list[list[Completion]] = [[] for _ in prompts]
         for row in range(new_tokens.shape[0]):
             ids = new_tokens[row].tolist()
@@ -147,28 +178,33 @@ class HFEngine:
         return completions
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
+        """Log-probability of each continuation, in batches of similar length (at most
+        ``batch_size`` rows and ``MAX_BATCH_TOKENS`` padded tokens each). Rows are padded on the
+        left with explicit positions, so only the last positions, where continuations sit, are
+        turned into vocabulary logits: memory stays bounded however long the contexts are."""
         import torch
 
-        rows = []
-        for request in requests:
-            context = chat_token_ids(self.tokenizer, request.context)
-            rows.append((context, continuation_token_ids(self.tokenizer, request.continuation)))
-        scores: list[Score] = []
+        rows = [(chat_token_ids(self.tokenizer, r.context), continuation_token_ids(self.tokenizer, r.continuation)) for r in requests]
+        scores: list[Score | None] = [None] * len(rows)
         pad = self.tokenizer.pad_token_id
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start : start + self.batch_size]
-            width = max(len(c) + len(t) for c, t in chunk)
-            # Right padding: causal attention means padding after the text changes nothing before it.
-            ids = torch.tensor([c + t + [pad] * (width - len(c) - len(t)) for c, t in chunk], device=self.device)
-            mask = torch.tensor([[1] * (len(c) + len(t)) + [0] * (width - len(c) - len(t)) for c, t in chunk], device=self.device)
+        for chunk in length_batches([len(c) + len(t) for c, t in rows], self.batch_size, MAX_BATCH_TOKENS):
+            width = max(len(rows[i][0]) + len(rows[i][1]) for i in chunk)
+            keep = max(len(rows[i][1]) for i in chunk) + 1  # the last context position and the continuation's
+            ids = torch.tensor([[pad] * (width - len(c) - len(t)) + c + t for c, t in (rows[i] for i in chunk)], device=self.device)
+            mask = torch.tensor([[0] * (width - len(c) - len(t)) + [1] * (len(c) + len(t)) for c, t in (rows[i] for i in chunk)], device=self.device)
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
             with torch.inference_mode():
-                logits = self.model(input_ids=ids, attention_mask=mask).logits.float().log_softmax(-1)
-            for row, (context, target) in enumerate(chunk):
-                positions = range(len(context) - 1, len(context) + len(target) - 1)
-                values = [logits[row, p, tok].item() for p, tok in zip(positions, target)]
-                tokens = [self.tokenizer.decode([t]) for t in target]
-                scores.append(Score(logprob=sum(values), token_logprobs=values, tokens=tokens))
-        return scores
+                logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep, use_cache=False).logits
+                logprobs = logits.float().log_softmax(-1)  # (rows, keep, vocab)
+                for row, index in enumerate(chunk):
+                    target = rows[index][1]
+                    # the token at width - len(target) + k is predicted at kept position keep - len(target) - 1 + k
+                    first = keep - len(target) - 1
+                    values = [logprobs[row, first + k, tok].item() for k, tok in enumerate(target)]
+                    tokens = [self.tokenizer.decode([tok]) for tok in target]
+                    scores[index] = Score(logprob=sum(values), token_logprobs=values, tokens=tokens)
+            del logits, logprobs
+        return [s for s in scores if s is not None]
 
     def close(self) -> None:
         import gc

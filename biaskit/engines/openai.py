@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Iterator,
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
-from biaskit.errors import EngineError, MissingAnswers, shorten
+from biaskit._secrets import mask_secrets, register_key_variable
+from biaskit.errors import AuthenticationFailed, EngineError, MissingAnswers, shorten
 
 if TYPE_CHECKING:
     from biaskit.engines import EngineConfig
@@ -63,8 +64,27 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, openai.APIStatusError) and (exc.status_code == 429 or exc.status_code >= 500)
 
 
+AUTH_STATUSES = (401, 403)
+
+
 def describe_error(exc: BaseException, base_url: str, timeout: float) -> str:
-    """One line saying what went wrong, without the client's stack of wrapped exceptions."""
+    """One line saying what went wrong, without the client's stack of wrapped exceptions, and with
+    any key the server quotes masked."""
+    return mask_secrets(_describe(exc, base_url, timeout))
+
+
+def auth_failure(exc: BaseException, base_url: str, key_env: str) -> AuthenticationFailed | None:
+    """An :class:`AuthenticationFailed` naming ``key_env`` when ``exc`` is a 401/403, else None."""
+    import openai
+
+    if not (isinstance(exc, openai.APIStatusError) and exc.status_code in AUTH_STATUSES):
+        return None
+    state = "is set but was refused" if os.environ.get(key_env) else "is not set"
+    return AuthenticationFailed(f"{describe_error(exc, base_url, 0)}; the API key in ${key_env} {state}: set ${key_env} to a valid key "
+                                "for this server (or name another variable with --api-key-env / key_env=)")  # fmt: skip
+
+
+def _describe(exc: BaseException, base_url: str, timeout: float) -> str:
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
@@ -117,6 +137,7 @@ class OpenAIEngine:
         self._thread = threading.Thread(target=self._loop.run_forever, name="biaskit-openai", daemon=True)
         self._thread.start()
         # Local servers accept any key; hosted APIs answer 401, which names the variable to set.
+        register_key_variable(config.api_key_env)
         key = os.environ.get(config.api_key_env) or "EMPTY"
         self.client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key, timeout=config.timeout, max_retries=0)
         self._semaphore: asyncio.Semaphore | None = None
@@ -150,6 +171,9 @@ class OpenAIEngine:
                     async with self._semaphore:
                         return await make()
         except Exception as exc:
+            refused = auth_failure(exc, self.base_url, self.config.api_key_env)
+            if refused is not None:
+                raise refused from None
             made = attempts.statistics.get("attempt_number", 1)
             tries = f" after {made} attempts" if made > 1 else ""
             raise EngineError(f"{what} failed{tries}: {describe_error(exc, self.base_url, self.config.timeout)}") from None
@@ -165,7 +189,7 @@ class OpenAIEngine:
         except openai.NotFoundError:  # some compatible servers have no /models
             return None
         except openai.OpenAIError as exc:
-            raise EngineError(describe_error(exc, self.base_url, self.config.timeout)) from None
+            raise auth_failure(exc, self.base_url, self.config.api_key_env) or EngineError(describe_error(exc, self.base_url, self.config.timeout)) from None
         served = {m.id: getattr(m, "owned_by", None) for m in page.data}
         if self.model not in served:
             names = ", ".join(sorted(served)[:10]) or "nothing"
@@ -222,6 +246,8 @@ class OpenAIEngine:
                 index, completions, error = finished.get()
                 if error is None:
                     yield index, completions  # type: ignore[misc]
+                elif isinstance(error, AuthenticationFailed):
+                    raise error  # every other request would be refused too: stop, nothing to resume
                 elif isinstance(error, EngineError):
                     failed[index] = error
                 else:  # not a failed request but a fault of ours: no reason to hide it

@@ -39,6 +39,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from biaskit.config import EvalConfig
+from biaskit.debias.checks import check_debias_values
 from biaskit.debias.stats import summarize
 from biaskit.engines import resolve_backend
 from biaskit.errors import ConfigError
@@ -69,6 +70,15 @@ class DebiasConfig(BaseModel):
 
 
 def read_debias_config(spec: str) -> DebiasConfig:
+    """The debias settings of ``spec`` (a YAML file or ``default``), every value checked: types and
+    ranges by :class:`DebiasConfig`, the rest (rule, constitution, models) by
+    :mod:`biaskit.debias.checks`. A problem is one line naming the file and the key."""
+    config = _parse_debias_config(spec)
+    check_debias_values(config.model_dump(), spec)
+    return config
+
+
+def _parse_debias_config(spec: str) -> DebiasConfig:
     if spec == "default":
         return DebiasConfig()
     path = Path(spec)
@@ -84,10 +94,20 @@ def read_debias_config(spec: str) -> DebiasConfig:
         config = DebiasConfig(**data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise ConfigError(f"--debias {spec}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+        key = ".".join(map(str, err["loc"]))
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"--debias {spec}: {key}: not a debias setting; expected one of {', '.join(DebiasConfig.model_fields)}") from None
+        raise ConfigError(f"--debias {spec}: {key}: {err['msg']}") from None
     if config.method == "steer" and not config.vector:
         raise ConfigError(f"--debias {spec}: method steer needs 'vector: FILE' (written by `biaskit debias steer-fit --out FILE`)")
     return config
+
+
+def _settings(config: EvalConfig, debias: DebiasConfig) -> Any:
+    from biaskit.debias.settings import DebiasSettings
+
+    return DebiasSettings(rule=debias.rule, gamma=debias.gamma, alpha=debias.alpha, top_k=debias.top_k,  # type: ignore[arg-type]
+                          margin=debias.margin, max_tokens=config.max_tokens)  # fmt: skip
 
 
 def _debias_engine(config: EvalConfig, debias: DebiasConfig) -> Any:
@@ -99,10 +119,8 @@ def _debias_engine(config: EvalConfig, debias: DebiasConfig) -> Any:
             raise ConfigError("--debias method steer hooks a transformers model: use --backend hf, so the plain run uses the same engine")
         return load_steer_engine(debias.vector, debias.strength, debias.layer, config.model, None if config.dtype == "auto" else config.dtype)
     from biaskit.debias.engine import DebiasEngine
-    from biaskit.debias.settings import DebiasSettings
 
-    settings = DebiasSettings(rule=debias.rule, gamma=debias.gamma, alpha=debias.alpha, top_k=debias.top_k,  # type: ignore[arg-type]
-                              margin=debias.margin, max_tokens=config.max_tokens)  # fmt: skip
+    settings = _settings(config, debias)
     backend = debias.backend or ("vllm" if resolve_backend(config.backend) == "vllm" else "hf")
     dtype = None if config.dtype == "auto" else config.dtype
     return DebiasEngine(debias.draft or config.model, debias.verifier or config.model, debias.constitution, settings,
@@ -186,6 +204,7 @@ def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
         load_vector(debias.vector).check_disjoint([i.id for i in select_items(config)], debias.allow_fit_overlap, f"--debias vector {debias.vector}")
     if config.temperature > 0 or config.samples > 1:
         raise ConfigError("--debias decodes greedily: use --temperature 0 and --samples 1")
+    _settings(config, debias)  # what the debiased engine will be built with (--max-tokens), before the plain run
     plain_config = config.model_copy(update={"debias": None, "condition": "plain"})
     plain = flow.run(plain_config, quiet)
     debiased_config = config.model_copy(update={"condition": "debiased"})

@@ -5,6 +5,10 @@ Prompts are data, in ``judges/`` (our own wording): ``clear_bias_judge.md`` (S/C
 (R vs M, retried with ``strict_recheck.md``) and ``options_hint.md`` (which option is the stereotype,
 when the item knows it). All prompts of a call go to the engine as one batch.
 
+The question and the answer sit between marks carrying a boundary drawn per answer that neither
+text contains (``biaskit.judges.fence``), so an answer cannot close its block and add a verdict;
+a written reply is parsed with any copy of the fenced texts taken out.
+
 The label is got in one of two ways (``read``):
 
 - ``logprobs`` (default on local engines): the answer is forced to start with ``[[`` and the label
@@ -35,6 +39,7 @@ from typing import Literal, Sequence
 
 from biaskit.engines import ChatRequest, Completion, Engine, SamplingParams, Score, ScoreRequest
 from biaskit.judges._types import LABELS, RECHECK_LABELS, UNPARSED, JudgeInput, Judgment
+from biaskit.judges.fence import draw_fence, reply_without_quotes
 from biaskit.judges.parse import parse_label
 from biaskit.errors import EngineError, MissingAnswers
 from biaskit.paths import data_dir
@@ -120,14 +125,27 @@ class LLMJudge:
         self._can_score = True
         self._lost: list[MissingAnswers] = []  # requests of the current call that got no answer
 
+    def _hint(self, item: JudgeInput) -> str:
+        if not item.has_options:
+            return ""
+        s = item.options[item.stereotype_index or 0]
+        c = item.options[1 - (item.stereotype_index or 0)]
+        return self.templates[OPTIONS_HINT].substitute(stereotype=s, counter=c).strip() + "\n"
+
+    def _fenced(self, item: JudgeInput) -> tuple[str, str, str, str]:
+        """(question, answer, options hint, fence): the texts a prompt quotes and a boundary none holds."""
+        prompt, response, hint = item.prompt.strip(), item.response.strip(), self._hint(item)
+        return prompt, response, hint, draw_fence((prompt, response, hint))
+
     def _render(self, template: str, item: JudgeInput) -> ChatRequest:
-        hint = ""
-        if item.has_options:
-            s = item.options[item.stereotype_index or 0]
-            c = item.options[1 - (item.stereotype_index or 0)]
-            hint = self.templates[OPTIONS_HINT].substitute(stereotype=s, counter=c).strip() + "\n"
-        text = self.templates[template].substitute(prompt=item.prompt.strip(), response=item.response.strip(), options_hint=hint)
+        prompt, response, hint, fence = self._fenced(item)
+        text = self.templates[template].substitute(prompt=prompt, response=response, options_hint=hint, fence=fence)
         return ChatRequest(messages=ChatRequest.user(text).messages, assistant_prefix=FORCED_PREFIX if self.prefix else "")
+
+    def _parse(self, reply: str, item: JudgeInput, allowed: Sequence[str]) -> str | None:
+        """The label the model's own reply states; the fenced texts, if it quotes them, are not read."""
+        prompt, response, _, fence = self._fenced(item)
+        return parse_label(reply_without_quotes(reply, fence, (prompt, response)), allowed)
 
     def _generate(self, requests: Sequence[ChatRequest], sampling: SamplingParams) -> list[list[Completion] | None]:
         """``engine.generate``; a request that got no answer after the engine's retries is None
@@ -142,9 +160,9 @@ class LLMJudge:
         if not items:
             return []
         answers: list[tuple[str | None, str] | None] = []
-        for completions in self._generate([self._render(template, item) for item in items], self.sampling):
+        for item, completions in zip(items, self._generate([self._render(template, item) for item in items], self.sampling)):
             raw = (FORCED_PREFIX if self.prefix else "") + completions[0].text if completions else None
-            answers.append(None if raw is None else (parse_label(raw, allowed), raw))
+            answers.append(None if raw is None else (self._parse(raw, item, allowed), raw))
         return answers
 
     def _generate_labels(self, items: Sequence[JudgeInput], first: str, retry: str, allowed: Sequence[str]) -> list[Judgment | None]:

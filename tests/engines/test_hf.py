@@ -73,3 +73,42 @@ def test_info_records_backend_and_model_hash(hf_engine):
     info = hf_engine.info()
     assert info.backend == "hf" and info.dtype == "float32"
     assert info.revision.startswith("sha256:")
+
+
+def test_scoring_long_contexts_keeps_vocabulary_logits_only_where_continuations_sit(hf_engine, monkeypatch):
+    long = ChatRequest.user("Describe the weather in detail. " * 60, system="Be brief.")
+    requests = [ScoreRequest(context=c, continuation=t) for c in (CAPITAL, long) for t in (" Paris", " I don't know")]
+    shapes: list[tuple[int, ...]] = []
+    forward = hf_engine.model.forward
+
+    def recording(*args, **kwargs):
+        out = forward(*args, **kwargs)
+        shapes.append(tuple(out.logits.shape))
+        return out
+
+    monkeypatch.setattr(hf_engine.model, "forward", recording)
+    batched = hf_engine.score(requests)
+    longest = max(len(hf_engine.tokenizer(r.continuation, add_special_tokens=False)["input_ids"]) for r in requests)
+    assert shapes and all(shape[1] <= longest + 1 for shape in shapes)  # never (rows x context x vocabulary)
+    alone = [hf_engine.score([r])[0] for r in requests]
+    assert [s.logprob for s in batched] == pytest.approx([s.logprob for s in alone], abs=1e-3)
+
+
+def test_length_batches_bound_rows_and_padded_tokens():
+    from biaskit.engines.hf import length_batches
+
+    batches = length_batches([500, 10, 12, 480, 11, 9000], batch_size=2, max_tokens=1000)
+    assert sorted(i for b in batches for i in b) == list(range(6))
+    assert all(len(b) <= 2 for b in batches) and [5] in batches  # an over-long row goes alone
+    lengths = [500, 10, 12, 480, 11, 9000]
+    assert all(len(b) * max(lengths[i] for i in b) <= 1000 for b in batches if len(b) > 1)
+
+
+def test_a_single_greedy_step_is_the_first_step_of_generation(hf_engine):
+    requests = [ChatRequest.user("Hi"), ChatRequest(messages=CAPITAL.messages, assistant_prefix="[[")]
+    [one_a], [one_b] = hf_engine.generate(requests, SamplingParams(max_tokens=1, logprobs=5))
+    [two_a], [two_b] = hf_engine.generate(requests, SamplingParams(max_tokens=2, logprobs=5))
+    for one, two in ((one_a, two_a), (one_b, two_b)):
+        assert one.token_ids == two.token_ids[:1]
+        assert one.logprobs == pytest.approx(two.logprobs[:1], abs=1e-3)
+        assert set(one.top_logprobs[0]) == set(two.top_logprobs[0])

@@ -16,7 +16,7 @@ from biaskit.cli._common import config_from_args
 from biaskit.config import EvalConfig
 from biaskit.engines import ChatRequest, EngineConfig, SamplingParams
 from biaskit.engines.openai import OpenAIEngine
-from biaskit.errors import EngineError, MissingAnswers
+from biaskit.errors import AuthenticationFailed, EngineError, MissingAnswers
 from biaskit.results.store import RESPONSES, RunDir
 from biaskit.runner import generate_responses
 
@@ -95,6 +95,19 @@ def test_a_permanent_failure_fails_at_once_naming_the_cause(faulty) -> None:
     with pytest.raises(EngineError, match="HTTP 400: injected 400"):
         engine.generate(QUESTIONS[:2], GREEDY)
     assert server.posts == 2  # not retried
+
+
+@pytest.mark.parametrize("status", ["401", "403"])
+def test_a_refused_key_stops_at_once_masked_and_naming_the_variable(faulty, monkeypatch, status: str) -> None:
+    key = "sk-proj-Qe7rT1yU3iO5pA9sD2fG4hJ6kL8zX0cV"
+    monkeypatch.setenv("BIASKIT_TEST_KEY", key)
+    server, engine = faulty(lambda prompt, attempt: status, api_key_env="BIASKIT_TEST_KEY", concurrency=1)
+    with pytest.raises(AuthenticationFailed) as refused:
+        engine.generate(QUESTIONS, GREEDY)
+    message = str(refused.value)
+    assert key not in message and "$BIASKIT_TEST_KEY***" in message and f"HTTP {status}" in message
+    assert "set $BIASKIT_TEST_KEY to a valid key" in message and not isinstance(refused.value, MissingAnswers)
+    assert refused.value.exit_code == 2 and server.posts < len(QUESTIONS)  # not retried, the batch not sent on
 
 
 def test_retry_after_is_a_floor_of_the_wait(faulty) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from biaskit.cli import main
+from biaskit.errors import ConfigError
 
 
 def test_calibrate_json_last_line(capsys) -> None:
@@ -89,3 +90,24 @@ def test_rejudge_names_categories_that_new_labels_make_safe_but_were_never_attac
     safe = json.loads((run / "scores.deterministic.json").read_text())["base"]["model"]["safe_categories"]
     assert safe and summary["missing_attacks"] == safe  # this run holds no attack answers at all
     assert "were never attacked; resume the run" in captured.err
+
+
+def test_the_command_goes_through_the_public_api(monkeypatch, tmp_path, capsys) -> None:
+    import biaskit.api
+
+    calls: list[tuple] = []
+
+    def judge_run(run, judge, **options):
+        calls.append(("judge_run", str(run), judge, options))
+        return {"run_dir": str(run), "judge": judge, "judgments": {}}
+
+    def calibrate(judge, labels=None, **options):
+        calls.append(("calibrate", judge, labels, options))
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(biaskit.api, "judge_run", judge_run)
+    monkeypatch.setattr(biaskit.api, "calibrate", calibrate)
+    assert main(["judge", "--run", str(tmp_path), "--judge", "deterministic", "--json", "--no-recheck"]) == 0
+    assert main(["judge", "calibrate", "--judge", "hybrid", "--limit", "4", "--tasks", "SC"]) == 2
+    assert calls == [("judge_run", str(tmp_path), "deterministic", {"data": None, "batch_size": 256, "recheck": False, "quiet": False}),
+                     ("calibrate", "hybrid", None, {"data": None, "tasks": ("SC",), "limit": 4})]  # fmt: skip

@@ -87,16 +87,15 @@ LEGEND = Group(
 def run_section(scores: ClearBiasScores) -> str:
     """The run page's block: competence, and with an audit the raw, judge-corrected and audited
     figures side by side with n audited and the judge's agreement on this run."""
-    from biaskit.results.leaderboard.page import esc
+    from biaskit.results.leaderboard.templating import Markup, render
 
     raw = scores.model_dump(mode="json")
-    parts = []
     model = (raw.get("competence") or {}).get("model")
+    competence = None
     if model and model.get("engaged") is not None:
-        flag = f' <span class="warn">{WARN_MARK} {esc(NON_ANSWER_NOTE)}.</span>' if model.get("mostly_non_answers") else ""
-        parts.append(f"<h2>Competence</h2><p>Engaged share {short(model['engaged'])} of {model['n']} answers to the base prompts "
-                     f"(pick, refuse or answer neutrally); {short(model.get('safe_non_answer'))} of the answers counted as safe "
-                     f"(R, D) are non-answers (echoes, garble, off-topic).{flag}</p>")  # fmt: skip
+        competence = {"engaged": short(model["engaged"]), "n": model["n"], "safe_non_answer": short(model.get("safe_non_answer")),
+                      "flag": bool(model.get("mostly_non_answers"))}  # fmt: skip
+    audit = None
     audited = raw.get("audited")
     if audited:
         corrected = (raw.get("judge_corrected") or {}).get("model") or {}
@@ -104,17 +103,12 @@ def run_section(scores: ClearBiasScores) -> str:
         if raw.get("adversarial") and audited.get("adversarial"):
             rows += [(name, raw["adversarial"][name], None, audited["adversarial"].get(name))
                      for name in ("safety_after_attacks", "expected_safety_reduction")]  # fmt: skip
-        body = "".join(f"<tr><td>{esc(name.replace('_', ' '))}</td><td>{esc(with_interval(Interval(**r)))}</td>"
-                       f"<td>{esc(with_interval(Interval(**c)) if c else '')}</td><td>{esc(with_interval(Interval(**a)) if a else '')}</td></tr>"
-                       for name, r, c, a in rows)  # fmt: skip
-        parts.append(f"<h2>Audit: {audited['n_audited']} of {audited['n_answers']} answers labelled by a person</h2>"
-                     '<div class="scroll"><table><thead><tr><th>Figure</th><th>Raw (judge)</th><th>Judge-corrected</th>'
-                     f"<th>Audited (PPI)</th></tr></thead><tbody>{body}</tbody></table></div>"
-                     f'<p class="muted">{esc(audited["method"])}.</p>')  # fmt: skip
-        agreement = raw.get("judge_agreement") or {}
-        for phase, block in (agreement.get("phases") or {}).items():
-            if block.get("kappa") is not None:
-                lo, hi = block["kappa_ci"]
-                parts.append(f"<p>Judge on this run ({esc(phase)}, {block['n']} audited answers): kappa {short(block['kappa'])} "
-                             f"[{short(lo)}, {short(hi)}]{mark('below the judge calibration interval') if block.get('below_calibration') else ''}.</p>")  # fmt: skip
-    return "\n".join(parts)
+        phases = [
+            {"name": phase, "n": block["n"], "kappa": short(block["kappa"]), "low": short(block["kappa_ci"][0]), "high": short(block["kappa_ci"][1]),
+             "mark": Markup(mark("below the judge calibration interval") if block.get("below_calibration") else "")}
+            for phase, block in ((raw.get("judge_agreement") or {}).get("phases") or {}).items() if block.get("kappa") is not None
+        ]  # fmt: skip
+        audit = {"n_audited": audited["n_audited"], "n_answers": audited["n_answers"], "method": audited["method"], "phases": phases,
+                 "rows": [(name.replace("_", " "), with_interval(Interval(**r)), with_interval(Interval(**c)) if c else "",
+                           with_interval(Interval(**a)) if a else "") for name, r, c, a in rows]}  # fmt: skip
+    return str(render("run_audit.html.j2", competence=competence, audit=audit, warn_mark=WARN_MARK, non_answer_note=NON_ANSWER_NOTE).strip())

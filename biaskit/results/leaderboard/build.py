@@ -44,8 +44,8 @@ def build_leaderboard(results_dir: Path, out: Path, with_png: bool = False) -> C
         raise DataError(f"results folder {results_dir} does not exist (expected a folder of run directories)")
     collection = collect(results_dir)
     study = read_methods_study(results_dir)
-    extra = (f'<h2>Studies</h2><p><a href="{METHODS_PAGE}">Debiasing methods compared</a> (plain, constitution as system prompt, '
-             "self-debiasing, speculative verification, steering; paired changes with intervals)</p>",) if study else ()  # fmt: skip
+    studies = [{"href": METHODS_PAGE, "title": "Debiasing methods compared",
+                "about": "plain, constitution as system prompt, self-debiasing, speculative verification, steering; paired changes with intervals"}] if study else []  # fmt: skip
     try:
         out.mkdir(parents=True, exist_ok=True)
         _write(out / "leaderboard.md", render_markdown(collection))
@@ -53,7 +53,7 @@ def build_leaderboard(results_dir: Path, out: Path, with_png: bool = False) -> C
         _write(out / "leaderboard.json", render_json(collection))
         _write(
             out / "index.html",
-            render_index(collection, run_href=lambda name: f"{RUNS}/{slug(name)}.html", model_anchor=lambda m: "model-" + slug(m), extra=extra),
+            render_index(collection, run_href=lambda name: f"{RUNS}/{slug(name)}.html", model_anchor=lambda m: "model-" + slug(m), studies=studies),
         )
         if study:
             _write(out / METHODS_PAGE, render_methods_page(study))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 from biaskit.results.leaderboard import audited, charts, legend, svg
 from biaskit.results.leaderboard.collect import CONDITION_ORDER, SUPERSEDED_RULE, Collection, Row, read_paired
 from biaskit.results.leaderboard.columns import METRICS, interval_parts, number, short, value_and_interval
 from biaskit.results.leaderboard.neither import describe, mark, thin_parts
-from biaskit.results.leaderboard.page import esc, num_cell, page
+from biaskit.results.leaderboard.page import page
 from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun
+from biaskit.results.leaderboard.templating import Markup, render
 from biaskit.results.leaderboard.small import small_rows, small_sample, warning_html
 
 
@@ -18,39 +19,31 @@ OPEN_MODELS = 6  # with few models every chart is shown; with many they fold awa
 
 
 def render_index(collection: Collection, run_href: Callable[[str], str], model_anchor: Callable[[str], str],
-                 extra: tuple[str, ...] = ()) -> str:  # fmt: skip
+                 studies: Sequence[dict[str, str]] = ()) -> str:  # fmt: skip
     """``run_href(run name)`` and ``model_anchor(model)`` give link targets (already safe slugs);
-    ``extra`` is markup shown before the per-model sections (links to study pages)."""
-    parts = [
-        "<h1>biaskit leaderboard</h1>",
-        '<p class="muted">CLEAR-Bias safety = mean of robustness and fairness over bias categories (higher is safer). '
-        "NBLS compares the model's share of women per occupation with U.S. labor statistics. Click a column to sort; "
-        '<a href="#legend">what the columns mean</a> is under the table.</p>',
-        *_small_samples(collection, run_href),
-        _table(collection, run_href, model_anchor),
-        _legend(collection),
-        *extra,
-        "<h2>Models</h2>",
-    ]
+    ``studies`` are links to study pages (``href``, ``title``, ``about``) shown before the models."""
+    metrics = shown_metrics(collection)
     by_model: dict[str, list[Row]] = defaultdict(list)
     for row in collection.rows:
         by_model[row.model].append(row)
     runs = {r.name: r for r in collection.runs}
+    models = []
     for model in sorted(by_model):
         rows = sorted(by_model[model], key=lambda r: (CONDITION_ORDER.get(r.condition, 9), r.condition))
-        parts.append(_model_section(model, rows, model_anchor, expanded=len(by_model) <= OPEN_MODELS, runs=runs))
-    if collection.skipped:
-        parts.append(f"<h2>Skipped runs ({len(collection.skipped)})</h2><ul>")
-        parts += [f"<li><code>{esc(s.name)}</code>: {esc(s.reason)}</li>" for s in collection.skipped]
-        parts.append("</ul>")
-    if collection.superseded:
-        parts.append(f"<h2>Superseded runs</h2><p>{esc(SUPERSEDED_RULE)}</p><ul>")
-        parts += [
-            f'<li><a href="{esc(run_href(old))}">{esc(old)}</a> replaced by <a href="{esc(run_href(new))}">{esc(new)}</a></li>'
-            for old, new in collection.superseded
-        ]
-        parts.append("</ul>")
-    return page("biaskit leaderboard", "\n".join(parts), sortable=True)
+        models.append(_model_section(model, rows, model_anchor, expanded=len(by_model) <= OPEN_MODELS, runs=runs))
+    body = render(
+        "index.html.j2",
+        warnings=_small_samples(collection),
+        heads=["#", "Model", "Condition", *[h for _, h, _ in metrics], "Judge (kappa)", "Date", "Runs"],
+        rows=[_row(rank, row, metrics, run_href, model_anchor) for rank, row in enumerate(collection.rows, start=1)],
+        legend=Markup(_legend(collection)),
+        models=models,
+        studies=list(studies),
+        skipped=collection.skipped,
+        superseded=[({"name": old, "href": run_href(old)}, {"name": new, "href": run_href(new)}) for old, new in collection.superseded],
+        superseded_rule=SUPERSEDED_RULE,
+    )
+    return page("biaskit leaderboard", body.strip(), sortable=True)
 
 
 INTERVAL_COLUMNS = ("safety", "judge_corrected_safety", "audited_safety", "paired_safety_change")  # shown with their interval
@@ -63,50 +56,29 @@ def shown_metrics(collection: Collection) -> list[tuple[str, str, bool]]:
     return [m for m in METRICS if any(interval_parts(row.metric(m[0]))[0] is not None for row in collection.rows)]
 
 
-def _table(collection: Collection, run_href: Callable[[str], str], model_anchor: Callable[[str], str]) -> str:
-    metrics = shown_metrics(collection)
-    heads = ["#", "Model", "Condition", *[h for _, h, _ in metrics], "Judge (kappa)", "Date", "Runs"]
-    out = ['<div class="scroll"><table class="sortable cards" id="leaderboard"><thead><tr>', *[f"<th>{esc(h)}</th>" for h in heads], "</tr></thead><tbody>"]
-    for rank, row in enumerate(collection.rows, start=1):
-        cells = [
-            num_cell(rank, str(rank), label="Rank"),
-            f'<td class="model" data-label="Model"><a href="#{esc(model_anchor(row.model))}">{esc(row.model)}</a></td>',
-            f'<td class="nowrap" data-label="Condition">{esc(row.condition)}</td>',
-        ]
-        thin = describe(thin_parts(row.nbls_gender))
-        for key, head, _ in metrics:
-            interval = row.metric(key)
-            value = number(interval.value) if interval else None
-            text, ci = value_and_interval(interval) if key in INTERVAL_COLUMNS else (short(value), "")
-            text, ci = audited.cell_text(row, key, text, ci)
-            note = mark(f"Rests on little answer mass ({thin})") if thin and key in NBLS_COLUMNS and value is not None else ""
-            note += audited.note(row, key, value)
-            cells.append(num_cell(value, text, label=head, note=note, interval=ci))
-        links = " ".join(f'<a href="{esc(run_href(r.name))}">{esc(r.suite)}</a>'
-                         + (mark("Small sample: see the warning above the table") if small_sample(r) else "") for r in row.runs)
-        cells += [_judge_cell(row), f'<td class="nowrap" data-label="Date">{esc(row.date)}</td>', f'<td data-label="Runs">{links}</td>']
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table></div>")
-    return "".join(out)
+def _row(rank: int, row: Row, metrics: list[tuple[str, str, bool]], run_href: Callable[[str], str],
+         model_anchor: Callable[[str], str]) -> dict[str, Any]:  # fmt: skip
+    """What one table row shows: the figures with their intervals and marks, the judge, the runs."""
+    thin = describe(thin_parts(row.nbls_gender))
+    cells = []
+    for key, head, _ in metrics:
+        interval = row.metric(key)
+        value = number(interval.value) if interval else None
+        text, ci = value_and_interval(interval) if key in INTERVAL_COLUMNS else (short(value), "")
+        text, ci = audited.cell_text(row, key, text, ci)
+        note = mark(f"Rests on little answer mass ({thin})") if thin and key in NBLS_COLUMNS and value is not None else ""
+        note += audited.note(row, key, value)
+        cells.append({"value": value, "text": text, "label": head, "note": Markup(note), "interval": ci})
+    links = [{"href": run_href(r.name), "suite": r.suite, "note": Markup(mark("Small sample: see the warning above the table") if small_sample(r) else "")}
+             for r in row.runs]  # fmt: skip
+    return {"rank": rank, "model": row.model, "anchor": model_anchor(row.model), "condition": row.condition, "metrics": cells,
+            "judge": row.judge, "judge_detail": row.judge_detail, "kappa": short(number(row.kappa)) if row.judge else "",
+            "date": row.date, "links": links}  # fmt: skip
 
 
-def _small_samples(collection: Collection, run_href: Callable[[str], str]) -> list[str]:
+def _small_samples(collection: Collection) -> list[Markup]:
     """One warning per row whose figures rest on a small sample, above the table."""
-    return [warning_html(f"{row.model}, {row.condition} ({run.suite} run {run.name}): {text}") for row, run, text in small_rows(collection.rows)]
-
-
-def _judge_cell(row: Row) -> str:
-    """The judge's name (its spec, backend and prompt revision on hover) and its kappa."""
-    if not row.judge:
-        return '<td class="judge"></td>'
-    kappa = short(number(row.kappa))
-    kappa_text = f' <span class="ci">(kappa {esc(kappa)})</span>' if kappa else ""
-    return f'<td class="judge" data-label="Judge" data-sort="{esc(row.judge)}" title="{esc(row.judge_detail)}">{breakable(row.judge)}{kappa_text}</td>'
-
-
-def breakable(name: str) -> str:
-    """``name`` escaped, with line-break chances after ":" and "," (judge specs have no spaces)."""
-    return "".join(esc(ch) + ("<wbr>" if ch in ":," else "") for ch in name)
+    return [Markup(warning_html(f"{row.model}, {row.condition} ({run.suite} run {run.name}): {text}")) for row, run, text in small_rows(collection.rows)]
 
 
 def _legend(collection: Collection) -> str:
@@ -129,7 +101,8 @@ def paired_plain(rows: list[Row], runs: dict[str, LoadedRun]) -> LoadedRun | Non
 
 
 def _model_section(model: str, rows: list[Row], model_anchor: Callable[[str], str], expanded: bool,
-                   runs: dict[str, LoadedRun] | None = None) -> str:  # fmt: skip
+                   runs: dict[str, LoadedRun] | None = None) -> dict[str, Any]:  # fmt: skip
+    """One model's folding section: its charts (markup made by ``svg``) and conditions."""
     clear_bias = [(r.condition, r.clear_bias) for r in rows if r.clear_bias]
     nbls = [(r.condition, r.nbls, r.nbls_from_grounded_block) for r in rows if r.nbls]
     by_category = clear_bias
@@ -143,11 +116,5 @@ def _model_section(model: str, rows: list[Row], model_anchor: Callable[[str], st
         charts.attack_effectiveness(clear_bias),  # type: ignore[arg-type]
         charts.nbls_scatter(nbls),  # type: ignore[arg-type]
     ]
-    figures = [svg.render_bar(c) if isinstance(c, charts.BarChart) else svg.render_scatter(c) for c in drawn if c is not None]
-    conditions = ", ".join(r.condition for r in rows)
-    body = "".join(figures) or '<p class="muted">No charts for this model.</p>'
-    state = " open" if expanded else ""
-    return (
-        f'<details id="{esc(model_anchor(model))}"{state}><summary>{esc(model)} <span class="muted">({esc(conditions)})</span></summary>'
-        f'<div class="charts">{body}</div></details>'
-    )
+    figures = [Markup(svg.render_bar(c) if isinstance(c, charts.BarChart) else svg.render_scatter(c)) for c in drawn if c is not None]
+    return {"name": model, "anchor": model_anchor(model), "open": expanded, "conditions": ", ".join(r.condition for r in rows), "figures": figures}

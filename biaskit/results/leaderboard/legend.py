@@ -14,7 +14,6 @@ from typing import Iterable
 from biaskit.metrics.sample_size import MIN_OCCUPATIONS, MIN_PER_CATEGORY
 from biaskit.results.leaderboard.collect import SUPERSEDED_RULE
 from biaskit.results.leaderboard.neither import NEITHER_WARN, WARN_MARK
-from biaskit.results.leaderboard.page import esc
 
 
 @dataclass(frozen=True)
@@ -138,15 +137,6 @@ def tau_text(taus: Iterable[float]) -> str:
 
 def render_legend(groups: Iterable[Group], title: str = "How to read this page") -> str:
     """The key as a folding section (``id="legend"``), one column per group where the page is wide."""
-    parts = [f'<details class="legend" id="legend" open><summary>{esc(title)}</summary><div class="legend-groups">']
-    for group in groups:
-        parts.append(f'<section class="legend-group"><h3>{esc(group.title)}</h3>')
-        if group.intro:
-            parts.append(f"<p>{esc(group.intro)}</p>")
-        parts.append("<dl>")
-        for entry in group.entries:
-            term = f'<span class="label label-{esc(entry.label)}">{esc(entry.term)}</span>' if entry.label else esc(entry.term)
-            parts.append(f"<dt>{term}</dt><dd>{esc(entry.text)}</dd>")
-        parts.append("</dl></section>")
-    parts.append("</div></details>")
-    return "".join(parts)
+    from biaskit.results.leaderboard.templating import render
+
+    return str(render("legend.html.j2", groups=list(groups), title=title))

@@ -7,7 +7,6 @@ widely. Every page marks such figures with the same sign and says how much mass 
 
 from __future__ import annotations
 
-from biaskit.results.leaderboard.page import esc
 from biaskit.results.leaderboard.schema import NblsGender
 
 NEITHER_WARN = 50.0  # percent of the answer mass on "neither" above which a share is flagged
@@ -41,4 +40,6 @@ def describe(parts: list[tuple[str, float]]) -> str:
 
 def mark(text: str) -> str:
     """The warning sign with ``text`` as its tooltip and for screen readers (markup)."""
-    return f' <span class="warn" title="{esc(text)}" aria-label="{esc(text)}">{WARN_MARK}</span>'
+    from biaskit.results.leaderboard.templating import cell
+
+    return str(cell("mark", text, WARN_MARK))

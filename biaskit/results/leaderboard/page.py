@@ -1,16 +1,16 @@
 """The HTML frame every page shares: inline style, the table-sorting script, a strict CSP.
 
-Everything a run contributes (model names, responses, labels, categories) is untrusted and goes
-through :func:`esc`. As a second line of defence the Content-Security-Policy allows no script but
-the sorting script below (pinned by its hash), no images, and no network access, so a string that
-escaped escaping still could not run or phone home.
+Everything a run contributes (model names, responses, labels, categories) is untrusted: pages are
+rendered from jinja2 templates with autoescape on (``templating``), so nothing is escaped by hand.
+As a second line of defence the Content-Security-Policy allows no script but the sorting script
+below (pinned by its hash), no images, and no network access, so a string that escaped escaping
+still could not run or phone home.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from html import escape
 
 SORT_SCRIPT = """
 document.querySelectorAll("table.sortable").forEach(function (table) {
@@ -95,23 +95,12 @@ details { margin: 0.5rem 0; } summary { cursor: pointer; font-weight: 600; }
 """
 
 
-def esc(text: object) -> str:
-    """HTML-escape any value for element text and quoted attributes."""
-    return escape("" if text is None else str(text), quote=True)
-
-
 def page(title: str, body: str, sortable: bool = False) -> str:
-    """A complete, self-contained HTML document."""
-    script = f"<script>{SORT_SCRIPT}</script>" if sortable else ""
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>{esc(title)}</title><style>{STYLE}</style></head>\n"
-        f"<body>\n{body}\n{script}</body></html>\n"
-    )
+    """A complete, self-contained HTML document around ``body`` (markup)."""
+    from biaskit.results.leaderboard.templating import Markup, render
+
+    script = Markup(SORT_SCRIPT) if sortable else ""
+    return str(render("page.html.j2", title=title, body=Markup(body), csp=CSP, style=Markup(STYLE), script=script))
 
 
 def num_cell(value: float | None, text: str | None = None, label: str = "", note: str = "", interval: str = "") -> str:
@@ -121,11 +110,6 @@ def num_cell(value: float | None, text: str | None = None, label: str = "", note
     after the number, on a line of its own when the column is narrow, and the whole figure becomes
     the cell's tooltip; ``note`` is markup (already escaped) at the end, such as a warning mark.
     """
-    named = f' data-label="{esc(label)}"' if label else ""
-    if value is None:
-        return f'<td class="num" data-sort=""{named}></td>'
-    shown = esc(text if text is not None else value)
-    if interval:
-        named += f' title="{esc(f"{label}: " if label else "")}{shown} {esc(interval)}"'
-        shown += f' <span class="ci">{esc(interval)}</span>'
-    return f'<td class="num" data-sort="{value!r}"{named}>{shown}{note}</td>'
+    from biaskit.results.leaderboard.templating import Markup, cell
+
+    return str(cell("num_cell", value, text, label, Markup(note), interval))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from biaskit.errors import BiaskitError
 from biaskit.metrics.adversarial import NEGATIVE_REDUCTION
@@ -13,11 +14,12 @@ from biaskit.results.leaderboard.item_prompts import read_prompts
 from biaskit.results.leaderboard.judge_name import judge_detail, judge_name
 from biaskit.results.leaderboard.nbls_answers import read_answers
 from biaskit.results.leaderboard.neither import describe, mark, thin, thin_parts
-from biaskit.results.leaderboard.page import esc, num_cell, page
+from biaskit.results.leaderboard.page import page
 from biaskit.results.leaderboard.samples import Labeled, sample_labeled
 from biaskit.results.leaderboard.small import small_sample, warning_html
 from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
 from biaskit.results.store import RESPONSES
+from biaskit.results.leaderboard.templating import Markup, cell, render
 
 RESPONSE_CHARS = 2000
 READ_AT_MOST = 600  # responses read per run page (base prompts first); keeps big runs fast
@@ -37,33 +39,30 @@ def run_charts(run: LoadedRun) -> list[tuple[str, charts.BarChart | charts.Scatt
 
 
 def render_run_page(run: LoadedRun, index_href: str | None = None) -> str:
-    parts = []
-    if index_href:
-        parts.append(f'<p><a href="{esc(index_href)}">&larr; leaderboard</a></p>')
-    parts.append(f"<h1>{esc(run.name)}</h1>")
+    """The run's page: ``templates/run.html.j2`` filled with what this module reads from the run."""
+    clear_bias = isinstance(run.scores, ClearBiasScores)
     small = small_sample(run)
-    if small:
-        parts.append(warning_html(small))
-    parts.append(_summary(run))
-    if isinstance(run.scores, ClearBiasScores):
-        parts.append(_clear_bias(run.scores))
-        parts.append(_low_confidence(run.scores))
-        parts.append(audited.run_section(run.scores))
-    else:
-        parts.append(_nbls(run))
-    parts.append(_legend(run))
-    parts.append('<div class="charts">')
-    for _, chart in run_charts(run):
-        parts.append(svg.render_bar(chart) if isinstance(chart, charts.BarChart) else svg.render_scatter(chart))
-    parts.append("</div>")
-    if isinstance(run.scores, NblsScores):
-        parts.append(_nbls_details(run))
-    if isinstance(run.scores, ClearBiasScores) or (run.path / RESPONSES).exists():
-        parts.append(_samples(run))
-    return page(f"biaskit run {run.name}", "\n".join(parts), sortable=True)
+    figures = [Markup(svg.render_bar(c) if isinstance(c, charts.BarChart) else svg.render_scatter(c)) for _, c in run_charts(run)]
+    body = render(
+        "run.html.j2",
+        index_href=index_href,
+        name=run.name,
+        small=Markup(warning_html(small)) if small else "",
+        facts=_facts(run),
+        clear_bias=_clear_bias(run.scores) if clear_bias else None,  # type: ignore[arg-type]
+        low=_low_confidence(run.scores) if clear_bias else None,  # type: ignore[arg-type]
+        audited=Markup(audited.run_section(run.scores)) if clear_bias else "",  # type: ignore[arg-type]
+        nbls=None if clear_bias else _nbls(run),
+        warn_mark=legend.WARN_MARK,
+        legend=Markup(_legend(run)),
+        figures=figures,
+        details=_nbls_details(run) if isinstance(run.scores, NblsScores) else None,
+        samples=_samples(run) if clear_bias or (run.path / RESPONSES).exists() else None,
+    )
+    return page(f"biaskit run {run.name}", body.strip(), sortable=True)
 
 
-def _summary(run: LoadedRun) -> str:
+def _facts(run: LoadedRun) -> list[tuple[str, str]]:
     m = run.manifest
     engine = m.engine
     judge = run.scores.judge if isinstance(run.scores, ClearBiasScores) else None
@@ -80,8 +79,7 @@ def _summary(run: LoadedRun) -> str:
         ("finished", m.finished_at),
         ("biaskit", f"{m.biaskit_version} {m.git_commit or ''}"),
     ]
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts if v)
-    return f'<table class="summary">{rows}</table>'
+    return [(k, v) for k, v in facts if v]  # type: ignore[misc]
 
 
 def _legend(run: LoadedRun) -> str:
@@ -93,184 +91,108 @@ def _legend(run: LoadedRun) -> str:
     return legend.render_legend([legend.NBLS, legend.INTERVALS])
 
 
-def _low_confidence(scores: ClearBiasScores) -> str:
+def _low_confidence(scores: ClearBiasScores) -> dict[str, Any] | None:
     """The labels the judge is unsure of, per attack and listed: what to read first."""
     low = scores.judge.model_dump(mode="json").get("low_confidence") or {}
     if not low or not low.get("judged") or low.get("without_confidence") == low.get("judged"):
-        return ""
-    per = ", ".join(f"{esc(a)} {c['low']} of {c['n']}" for a, c in (low.get("per_attack") or {}).items())
-    out = [f"<h2>Labels the judge is unsure of ({low['n']} of {low['judged']})</h2>",
-           f"<p>Confidence below {low['threshold']:g} (the judge's probability for its label; for an explicit pick, the pick stage's "
-           f"measured precision). Per attack: {per}. Read these first: they are where the figures above are least certain.</p>"]  # fmt: skip
-    if low.get("items"):
-        out.append('<div class="scroll"><table class="sortable"><thead><tr><th>Key</th><th>Attack</th><th>Label</th><th>Confidence</th>'
-                   "<th>Response</th></tr></thead><tbody>")  # fmt: skip
-        for item in low["items"]:
-            out.append(f"<tr><td>{esc(item['key'])}</td><td>{esc(item['attack'])}</td>"
-                       f'<td><span class="label label-{esc(item["label"])}">{esc(item["label"])}</span></td>'
-                       f"<td>{item['confidence']:.2f}</td><td><pre class=\"response\">{esc(item.get('response') or '')}</pre></td></tr>")  # fmt: skip
-        out.append("</tbody></table></div>")
-    return "\n".join(out)
+        return None
+    per = ", ".join(f"{a} {c['low']} of {c['n']}" for a, c in (low.get("per_attack") or {}).items())
+    return {"n": low["n"], "judged": low["judged"], "threshold": f"{low['threshold']:g}", "per_attack": per, "items": low.get("items") or []}
 
 
-def _ci_cell(interval: Interval | None) -> str:
+def _ci(interval: Interval | None) -> dict[str, Any]:
     text, ci = value_and_interval(interval)
-    return num_cell(number(interval.value) if interval else None, text, interval=ci)
+    return {"value": number(interval.value) if interval else None, "text": text, "interval": ci}
 
 
-def _clear_bias(scores: ClearBiasScores) -> str:
+def _clear_bias(scores: ClearBiasScores) -> dict[str, Any]:
     model = scores.base.model
-    out = [
-        "<h2>CLEAR-Bias, base prompts</h2>",
-        f"<p>Safety {esc(with_interval(model.safety))}, robustness {esc(with_interval(model.robustness))}, "
-        f"fairness {esc(with_interval(model.fairness))}; n = {model.n}, unparsed = {model.unparsed}; "
-        f"a category is safe when safety &ge; {scores.tau:g}.</p>",
-    ]
     corrected = scores.judge_corrected.model_dump(mode="json") if scores.judge_corrected else {}
-    if corrected:
-        safety = Interval(**corrected["model"]["safety"])
-        out.append(f"<p>Judge-corrected safety {esc(with_interval(safety))}: the label shares corrected for the judge's measured "
-                   f"confusion ({esc(corrected['calibration']['source'])}, {corrected['calibration']['n']} human labels); the interval "
-                   "also covers the uncertainty of that calibration, not that of a small sample.</p>")  # fmt: skip
-    head = "<th>Safety, judge-corrected</th>" if corrected else ""
-    out.append(f'<div class="scroll"><table class="sortable"><thead><tr><th>Category</th><th>Safety</th>{head}<th>Robustness</th><th>Fairness</th><th>n</th><th>Safe</th></tr></thead><tbody>')
-    for name in sorted(scores.base.categories):
-        c = scores.base.categories[name]
-        fixed = _ci_cell(Interval(**corrected["categories"][name]["safety"])) if corrected and name in corrected["categories"] else ("<td></td>" if corrected else "")
-        out.append(
-            f"<tr><td>{esc(name)}</td>{_ci_cell(c.safety)}{fixed}{_ci_cell(c.robustness)}{_ci_cell(c.fairness)}"
-            f"{num_cell(c.n, str(c.n))}<td>{'yes' if c.safe else 'no'}</td></tr>"
-        )
-    out.append("</tbody></table></div>")
+    fixed = corrected.get("categories", {}) if corrected else {}
+    categories = [
+        {"name": name, "safety": _ci(c.safety), "robustness": _ci(c.robustness), "fairness": _ci(c.fairness), "n": c.n, "safe": c.safe,
+         "corrected": _ci(Interval(**fixed[name]["safety"])) if name in fixed else None}
+        for name, c in sorted(scores.base.categories.items())
+    ]  # fmt: skip
+    out: dict[str, Any] = {
+        "safety": with_interval(model.safety), "robustness": with_interval(model.robustness), "fairness": with_interval(model.fairness),
+        "n": model.n, "unparsed": model.unparsed, "tau": f"{scores.tau:g}", "categories": categories, "adversarial": None,
+        "corrected": {"safety": with_interval(Interval(**corrected["model"]["safety"])), "source": corrected["calibration"]["source"],
+                      "n": corrected["calibration"]["n"]} if corrected else None,
+    }  # fmt: skip
     adv = scores.adversarial
     if adv is not None:
-        out.append("<h2>Adversarial phase</h2>")
-        out.append(
-            f"<p>Attacked categories: {esc(', '.join(sorted(adv.attacked_categories)) or 'none')}. "
-            f"Safety after attacks {esc(with_interval(adv.safety_after_attacks))}; expected safety reduction "
-            f"{esc(with_interval(adv.expected_safety_reduction))}; misunderstanding knee {esc(short(adv.knee) or 'none')}.</p>"
-        )
-        if (adv.expected_safety_reduction.value or 0) < 0:
-            out.append(warning_html(NEGATIVE_REDUCTION[0].upper() + NEGATIVE_REDUCTION[1:]))
-        out.append('<div class="scroll"><table class="sortable"><thead><tr><th>Attack</th><th>Effectiveness</th><th>Misunderstanding rate</th><th>Excluded</th></tr></thead><tbody>')
-        for name in sorted(adv.attacks):
-            a = adv.attacks[name]
-            rate = number(a.misunderstanding_rate)
-            out.append(
-                f"<tr><td>{esc(name)}</td>{_ci_cell(a.effectiveness)}{num_cell(rate, short(rate))}<td>{'yes' if a.excluded else 'no'}</td></tr>"
-            )
-        out.append("</tbody></table></div>")
-    return "\n".join(out)
-
-
-def _gender_table(title: str, gender: NblsGender) -> str:
-    fields = [("mean |gap|", gender.mean_abs_gap), ("signed gap", gender.signed_gap), ("Pearson r", gender.pearson), ("Spearman rho", gender.spearman)]
-    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(with_interval(v))}</td></tr>" for k, v in fields if v is not None)
-    shares = [("all tasks", gender.neither_share)] + [(task, gender.by_task[task].neither_share) for task in sorted(gender.by_task)]
-    neither = [f"{esc(where)} {share.value:.1f}%" + (mark(f"{share.value:.0f}% of the answer mass named no gender") if thin(share.value) else "")
-               for where, share in shares if share is not None and share.value is not None]
-    if neither:
-        cells += f"<tr><th>neither share</th><td>{', '.join(neither)}</td></tr>"
-    out = f"<h3>{esc(title)}</h3><table>{cells}</table>"
-    flagged = thin_parts(gender)
-    if flagged:
-        out += (f'<p class="warn">{legend.WARN_MARK} These shares of women rest on little of the answer mass '
-                f"({esc(describe(flagged))}): they count only the answers that name a woman or a man.</p>")
+        negative = (adv.expected_safety_reduction.value or 0) < 0
+        out["adversarial"] = {
+            "attacked": ", ".join(sorted(adv.attacked_categories)) or "none", "after": with_interval(adv.safety_after_attacks),
+            "reduction": with_interval(adv.expected_safety_reduction), "knee": short(adv.knee) or "none",
+            "warning": Markup(warning_html(NEGATIVE_REDUCTION[0].upper() + NEGATIVE_REDUCTION[1:])) if negative else "",
+            "attacks": [{"name": name, "effectiveness": _ci(a.effectiveness), "rate": number(a.misunderstanding_rate),
+                         "rate_text": short(number(a.misunderstanding_rate)), "excluded": a.excluded} for name, a in sorted(adv.attacks.items())],
+        }  # fmt: skip
     return out
 
 
-def _nbls(run: LoadedRun) -> str:
+def _gender_table(title: str, gender: NblsGender) -> dict[str, Any]:
+    fields = [("mean |gap|", gender.mean_abs_gap), ("signed gap", gender.signed_gap), ("Pearson r", gender.pearson), ("Spearman rho", gender.spearman)]
+    shares = [("all tasks", gender.neither_share)] + [(task, gender.by_task[task].neither_share) for task in sorted(gender.by_task)]
+    neither = [(where, f"{share.value:.1f}", Markup(mark(f"{share.value:.0f}% of the answer mass named no gender") if thin(share.value) else ""))
+               for where, share in shares if share is not None and share.value is not None]  # fmt: skip
+    flagged = thin_parts(gender)
+    return {"title": title, "rows": [(k, with_interval(v)) for k, v in fields if v is not None], "neither": neither,
+            "thin": describe(flagged) if flagged else ""}  # fmt: skip
+
+
+def _nbls(run: LoadedRun) -> dict[str, Any]:
     scores: NblsScores = run.scores  # type: ignore[assignment]
-    out = [
-        "<h2>Occupations vs. U.S. labor statistics (NBLS)</h2>",
-        f"<p>{scores.n_occupations} occupations, read by {esc(scores.method)}.</p>",
-    ]
+    tables: list[dict[str, Any]] = []
     if scores.gender is not None:
-        out.append(_gender_table("Share of women", scores.gender))
+        tables.append(_gender_table("Share of women", scores.gender))
     if scores.race is not None:
-        out.append(f"<p>Race distribution, Jensen-Shannon divergence: {esc(with_interval(scores.race.jsd))}</p>")
+        tables.append({"jsd": with_interval(scores.race.jsd)})
     if scores.grounded is not None and scores.grounded.gender is not None:
-        out.append(_gender_table("Grounded (labor facts in the prompt)", scores.grounded.gender))
-    return "\n".join(out)
+        tables.append(_gender_table("Grounded (labor facts in the prompt)", scores.grounded.gender))
+    return {"n": scores.n_occupations, "method": scores.method, "tables": tables}
 
 
-def _nbls_details(run: LoadedRun) -> str:
-    out = []
+def _nbls_details(run: LoadedRun) -> Markup:
     points = read_occupations(run.path / OCCUPATIONS)
-    if points:
-        neither = read_neither(run.path / OCCUPATIONS)
-        worst = sorted(points, key=lambda p: (-abs(p[1] - p[0]), p[2]))[:25]
-        out.append(f"<h3>Largest gaps ({len(worst)} of {len(points)})</h3>")
-        head = "<th>Neither</th>" if neither else ""
-        out.append(f'<div class="scroll"><table class="sortable"><thead><tr><th>Occupation</th><th>BLS share</th><th>Model share</th><th>Gap</th>{head}</tr></thead><tbody>')
-        for x, y, name in worst:
-            rest = neither.get(name)
-            note = mark(f"{rest:.0f}% of the answer mass named no gender: the model share rests on the rest") if thin(rest) else ""
-            cell = num_cell(number(rest), short(rest), note=note) if neither else ""
-            out.append(f"<tr><td>{esc(name)}</td>{num_cell(number(x), short(x))}{num_cell(number(y), short(y), note=note)}{num_cell(number(y - x), short(y - x))}{cell}</tr>")
-        out.append("</tbody></table></div>")
-    out.append(_nbls_answers(run))
-    return "\n".join(out)
-
-
-def _nbls_answers(run: LoadedRun) -> str:
+    neither = read_neither(run.path / OCCUPATIONS) if points else {}
+    gaps = []
+    for x, y, name in sorted(points, key=lambda p: (-abs(p[1] - p[0]), p[2]))[:25]:
+        rest = neither.get(name)
+        note = mark(f"{rest:.0f}% of the answer mass named no gender: the model share rests on the rest") if thin(rest) else ""
+        gaps.append({"name": name, "x": number(x), "x_text": short(x), "y": number(y), "y_text": short(y), "note": Markup(note),
+                     "gap": number(y - x), "gap_text": short(y - x), "rest": number(rest), "rest_text": short(rest)})  # fmt: skip
+    unreadable, answers, total = "", [], 0
     try:
-        answers, total = read_answers(run.path)
+        read, total = read_answers(run.path)
+        answers = [{"occupation": a.occupation, "attribute": a.attribute, "task": a.task, "grounded": a.grounded,
+                    "answer": a.answer[:RESPONSE_CHARS], "label": a.label, "note": Markup(_neither_note(a.neither))} for a in read]  # fmt: skip
     except BiaskitError as exc:
-        return f'<p class="muted">Answers unreadable: {esc(exc)}</p>'
-    if not answers:
-        return ""
-    out = [
-        f"<h3>Sample answers ({len(answers)} of {total}, spread over the run)</h3>",
-        '<div class="scroll"><table class="sortable"><thead><tr><th>Occupation</th><th>Attribute</th><th>Task</th><th>Facts in prompt</th>'
-        "<th>Answer</th><th>Counted as</th></tr></thead><tbody>",
-    ]
-    for a in answers:
-        out.append(
-            f"<tr><td>{esc(a.occupation)}</td><td>{esc(a.attribute)}</td><td>{esc(a.task)}</td>{num_cell(a.grounded, str(a.grounded))}"
-            f'<td><pre class="response">{esc(a.answer[:RESPONSE_CHARS])}</pre></td><td>{esc(a.label)}{_neither_note(a.neither)}</td></tr>'
-        )
-    out.append("</tbody></table></div>")
-    return "\n".join(out)
+        unreadable = str(exc)
+    return render("run_nbls_details.html.j2", gaps=gaps, total=len(points), with_neither=bool(neither), unreadable=unreadable,
+                  answers=answers, answers_total=total).strip()  # fmt: skip
 
 
 def _neither_note(neither: float | None) -> str:
-    """A flag on an answer most of whose mass (``neither``, percent) named no gender or group."""
+    """A flag on an answer most of whose mass (``neither``, percent) named no gender or group (markup)."""
     if not thin(neither):
         return ""
     left = f"only {100 - neither:.0f}% of the mass named a gender or group"
-    return f' <span class="muted">({esc(left)})</span>' + mark(f"{neither:.0f}% of this item's answer mass was 'neither': {left}")
+    return str(cell("neither_note", left)) + mark(f"{neither:.0f}% of this item's answer mass was 'neither': {left}")
 
 
-def _samples(run: LoadedRun) -> str:
+def _samples(run: LoadedRun) -> Markup:
     try:
         picked, considered, total = sample_labeled(run.path, at_most=READ_AT_MOST)
     except BiaskitError as exc:
-        return f'<h2>Sample responses</h2><p class="muted">Responses unreadable: {esc(exc)}</p>'
+        return render("run_samples.html.j2", unreadable=str(exc)).strip()
     if not total:
-        return '<h2>Sample responses</h2><p class="muted">This run has no responses.jsonl.</p>'
-    out = [
-        f"<h2>Sample responses ({len(picked)} of {total})</h2>",
-        f'<p class="muted">Up to two per label and category (base prompts) and per label and attack'
-        f'{f", drawn from {considered} responses (base prompts first, the rest spread evenly over the run)" if considered < total else ""}.</p>',
-        '<div class="scroll"><table class="sortable samples cards"><thead><tr><th>Key</th><th>Category</th><th>Task</th><th>Attack</th>'
-        "<th>Prompt and its options</th><th>Label</th><th>Response</th></tr></thead><tbody>",
-    ]
+        return render("run_samples.html.j2", unreadable="", total=0).strip()
     prompts = read_prompts(run, picked)
-    if prompts.note:
-        out.insert(2, f'<p class="muted">{esc(prompts.note)}</p>')
-    for r in picked:
-        label = f'<span class="label label-{esc(r.label)}">{esc(r.label or "not judged")}</span>'
-        via = f' <span class="muted">({esc(r.path)})</span>' if r.path else ""
-        recheck = f' <span class="muted">re-check:</span> <span class="label label-{esc(r.recheck)}">{esc(r.recheck)}</span>' if r.recheck else ""
-        attack = r.attack if not r.variant or r.is_base else f"{r.attack} #{r.variant}"
-        out.append(
-            f"<tr><td>{esc(r.key)}</td><td>{esc(r.category)}</td><td>{esc(r.task)}</td><td>{esc(attack)}</td>"
-            f'<td class="item">{_item(r, prompts.text.get(r.item_id))}</td><td>{label}{via}{recheck}</td>'
-            f'<td><pre class="response">{esc(_cut(r.response))}</pre></td></tr>'
-        )
-    out.append("</tbody></table></div>")
-    return "\n".join(out)
+    rows = [_sample_row(r, prompts.text.get(r.item_id)) for r in picked]
+    return render("run_samples.html.j2", unreadable="", total=total, considered=considered, rows=rows, note=prompts.note).strip()
 
 
 def _cut(text: str) -> str:
@@ -282,23 +204,19 @@ def _same(a: str, b: str) -> bool:
     return re.sub(r"[\W_]+", " ", a).strip().casefold() == re.sub(r"[\W_]+", " ", b).strip().casefold()
 
 
-def _item(r: Labeled, prompt: str | None) -> str:
-    """The prompt, its options in prompt order with the stereotype marked, and where the dataset's
-    STEREOTYPE column reads otherwise than the option it names, that column's text."""
-    out = [f'<pre class="prompt">{esc(_cut(prompt))}</pre>'] if prompt else []
-    if not r.options:
-        return "".join(out) + f'<span class="muted">Stereotype (dataset column):</span> {esc(r.stereotype)}'
-    items = []
-    for i, option in enumerate(r.options):
-        if i == r.stereotype_index:
-            items.append(f'<li class="stereotype">{esc(option)} <span class="tag">stereotype</span></li>')
-        else:
-            items.append(f"<li>{esc(option)}</li>")
-    out.append(f'<ol class="options" type="A">{"".join(items)}</ol>' if r.task == "CTO" else f'<ul class="options">{"".join(items)}</ul>')
-    if not r.stereotype_option:
-        out.append(f'<span class="muted">Which option is the stereotype was not found; the dataset column reads {esc(repr(r.stereotype))}.</span>')
-    elif not r.is_base:
-        out.append('<span class="muted">Options as in the base prompt.</span>')
-    elif not _same(r.stereotype, r.stereotype_option):
-        out.append(f'<span class="muted">The dataset\'s STEREOTYPE column reads {esc(repr(r.stereotype))}; it names this option.</span>')
-    return "".join(out)
+def _sample_row(r: Labeled, prompt: str | None) -> dict[str, Any]:
+    """One sampled response: the prompt, its options in prompt order with the stereotype marked,
+    and where the dataset's STEREOTYPE column reads otherwise than the option it names, that
+    column's text."""
+    note = ""
+    if r.options:
+        if not r.stereotype_option:
+            note = f"Which option is the stereotype was not found; the dataset column reads {r.stereotype!r}."
+        elif not r.is_base:
+            note = "Options as in the base prompt."
+        elif not _same(r.stereotype, r.stereotype_option):
+            note = f"The dataset's STEREOTYPE column reads {r.stereotype!r}; it names this option."
+    return {"key": r.key, "category": r.category, "task": r.task, "attack": r.attack if not r.variant or r.is_base else f"{r.attack} #{r.variant}",
+            "prompt": _cut(prompt) if prompt else "", "options": r.options, "stereotype": r.stereotype, "stereotype_index": r.stereotype_index,
+            "list_tag": "ol" if r.task == "CTO" else "ul", "option_note": note, "label": r.label, "path": r.path, "recheck": r.recheck,
+            "response": _cut(r.response)}  # fmt: skip

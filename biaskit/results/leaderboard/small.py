@@ -8,7 +8,6 @@ from typing import Iterable
 from biaskit.metrics.sample_size import small_clear_bias, small_nbls
 from biaskit.results.leaderboard.collect import Row
 from biaskit.results.leaderboard.neither import WARN_MARK
-from biaskit.results.leaderboard.page import esc
 from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun
 
 
@@ -27,4 +26,7 @@ def small_rows(rows: Iterable[Row]) -> list[tuple[Row, LoadedRun, str]]:
 
 
 def warning_html(text: str) -> str:
-    return f'<p class="warn small-sample">{WARN_MARK} {esc(text)}</p>'
+    """The small-sample warning paragraph (markup)."""
+    from biaskit.results.leaderboard.templating import cell
+
+    return str(cell("warning", text, WARN_MARK))

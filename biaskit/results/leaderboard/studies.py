@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from biaskit.errors import DataError
-from biaskit.results.leaderboard.page import esc, page
+from biaskit.results.folder import read_json
+from biaskit.results.leaderboard.page import page
+from biaskit.results.leaderboard.templating import render
 
 METHODS_STUDY = Path("studies") / "debias-methods" / "methods.json"
 METHODS_PAGE = "debias-methods.html"
@@ -22,8 +23,8 @@ def read_methods_study(results_dir: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        study = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        study = read_json(path)  # a regular file of bounded size and depth, like a run's files
+    except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read as JSON ({exc})") from exc
     if not isinstance(study, dict) or not isinstance(study.get("methods"), dict) or "plain" not in study["methods"]:
         raise DataError(f"{path}: expected an object with 'methods' holding 'plain' and the other methods (bench/debias_methods.py writes it)")
@@ -38,19 +39,8 @@ def _change(figure: dict[str, float] | None, digits: int) -> str:
 
 def render_methods_page(study: dict[str, Any], index_href: str = "index.html") -> str:
     """One table: each method's change against plain decoding, with paired 95% intervals, and its speed."""
-    setup = study.get("setup", {})
-    head = "".join(f"<th>{esc(title)} change</th>" for _, title, _ in _COLUMNS)
-    rows = []
-    for name, figures in study["methods"].items():
-        cells = "".join(f'<td class="num">{esc(_change(figures.get(key), digits))}</td>' for key, _, digits in _COLUMNS)
-        rows.append(f"<tr><td>{esc(name)}</td>{cells}<td class=\"num\">{figures['tokens_per_s']:.1f}</td></tr>")
-    body = (
-        f'<p><a href="{esc(index_href)}">leaderboard</a></p><h1>Debiasing methods compared</h1>'
-        f"<p>Model {esc(setup.get('model'))}; {len(setup.get('eval_ids', []))} held-out CLEAR-Bias base prompts and "
-        f"{len(setup.get('iir_ids', []))} IIR prompts, greedy, {esc(setup.get('max_tokens'))} tokens; judge {esc(setup.get('judge'))}; "
-        f"steering strength {esc(setup.get('strength'))} at layer {esc(setup.get('layer'))}, chosen on the fitting split. "
-        "Each change is against plain decoding of the same prompts, with a paired 95% bootstrap interval. "
-        "The command, what each column measures and what was reduced: <code>results/studies/debias-methods/README.md</code>.</p>"
-        f"<table><thead><tr><th>method</th>{head}<th>tokens/s</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+    setup = {"model": "", "max_tokens": "", "judge": "", "strength": "", "layer": "", "eval_ids": [], "iir_ids": [], **study.get("setup", {})}
+    rows = [{"name": name, "cells": [_change(figures.get(key), digits) for key, _, digits in _COLUMNS], "speed": f"{figures['tokens_per_s']:.1f}"}
+            for name, figures in study["methods"].items()]  # fmt: skip
+    body = render("methods.html.j2", index_href=index_href, setup=setup, heads=[title for _, title, _ in _COLUMNS], rows=rows)
     return page("biaskit: debiasing methods compared", body)
