@@ -31,9 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--constitution", default="anti_discrimination",
                    help="shipped name (anti_discrimination, the default: general non-discrimination principles; "
                         "india_articles_14_17: Articles 14-17 of the Indian constitution, for caste and religion) or a file path")
-    p.add_argument("--rule", default="constitutional", help="selection rule: constitutional (default) or reference")
+    p.add_argument("--rule", default="constitutional", help="selection rule: constitutional (default), normalised (fairness strength on the margin's scale) or reference")
     p.add_argument("--gamma", type=int, default=4, help="draft tokens proposed per block, 1-16 (default 4)")
     p.add_argument("--alpha", type=float, default=1.0, help="weight of the fairness divergence, 0-100 (default 1.0)")
+    p.add_argument("--fairness", type=float, default=0.0, help="normalised rule: strength of the fairness term, 0-1 (1 rejects any token whose divergence reaches a quarter of its maximum)")
     p.add_argument("--top-k", type=int, default=5, help="draft candidates re-ranked at a rejected position (default 5)")
     p.add_argument("--margin", type=float, default=2.0, help="constitutional rule: nats below the verifier's best a draft token may score (default 2)")
     p.add_argument("--max-tokens", type=int, default=64, help="draft tokens per answer (default 64)")
@@ -88,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     from biaskit.debias.settings import DebiasSettings
 
     # Check every option before loading models (which takes a while).
-    DebiasSettings(rule=args.rule, gamma=args.gamma, alpha=args.alpha, top_k=args.top_k, margin=args.margin, max_tokens=args.max_tokens)
+    DebiasSettings(rule=args.rule, gamma=args.gamma, alpha=args.alpha, top_k=args.top_k, margin=args.margin, max_tokens=args.max_tokens,
+                   fairness=args.fairness)
     constitution = load_constitution(args.constitution)
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size {args.batch_size} must be at least 1")
@@ -120,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         results = debias_generate(
             [prompts[i] for i in todo], args.draft, args.verifier, constitution=constitution, rule=args.rule,
-            gamma=args.gamma, alpha=args.alpha, max_tokens=args.max_tokens, top_k=args.top_k, margin=args.margin,
+            gamma=args.gamma, alpha=args.alpha, max_tokens=args.max_tokens, top_k=args.top_k, margin=args.margin, fairness=args.fairness,
             batch_size=args.batch_size, on_result=keep, backend=args.backend, dtype=args.dtype,
         )
     finally:

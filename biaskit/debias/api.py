@@ -93,6 +93,7 @@ def debias_generate(
     max_tokens: int = 64,
     top_k: int = 5,
     margin: float = 2.0,
+    fairness: float = 0.0,
     swaps: SwapList | None = None,
     batch_size: int = 8,
     on_result: Callable[[DebiasResult], None] | None = None,
@@ -108,7 +109,8 @@ def debias_generate(
     is a shipped name or a file path. Prompts are decoded ``batch_size`` at a time and
     ``on_result`` is called as each batch finishes, so callers can keep finished generations.
     """
-    settings = DebiasSettings(rule=rule, gamma=gamma, alpha=alpha, top_k=top_k, margin=margin, max_tokens=max_tokens)  # type: ignore[arg-type]
+    settings = DebiasSettings(rule=rule, gamma=gamma, alpha=alpha, top_k=top_k, margin=margin, max_tokens=max_tokens,  # type: ignore[arg-type]
+                              fairness=fairness)
     if batch_size < 1:
         raise ConfigError(f"batch size {batch_size} must be at least 1")
     charter = constitution if isinstance(constitution, Constitution) else load_constitution(constitution)

@@ -15,7 +15,7 @@ CONFIG is a YAML file, or ``default`` (the model as its own verifier, default co
     verifier: gemma3-270m          # default: the evaluated model
     draft: smollm2-135m            # default: --model
     constitution: anti_discrimination   # a shipped name or a file path
-    rule: constitutional           # or reference
+    rule: constitutional           # or normalised (with fairness: 0-1), or reference
     gamma: 4
     alpha: 1.0
 """
@@ -49,6 +49,7 @@ class DebiasConfig(BaseModel):
     alpha: float = Field(1.0, ge=0.0, le=100.0)
     top_k: int = Field(5, ge=1, le=50)
     margin: float = Field(2.0, ge=0.0, le=50.0)
+    fairness: float = Field(0.0, ge=0.0, le=1.0)  # the normalised rule's strength
     batch_size: int = Field(8, ge=1)
     backend: Literal["hf", "vllm"] | None = None  # None: vllm when the run's --backend resolves to vllm, else hf
 
@@ -77,7 +78,7 @@ def _debias_engine(config: EvalConfig, debias: DebiasConfig) -> Any:
     from biaskit.debias.settings import DebiasSettings
 
     settings = DebiasSettings(rule=debias.rule, gamma=debias.gamma, alpha=debias.alpha, top_k=debias.top_k,  # type: ignore[arg-type]
-                              margin=debias.margin, max_tokens=config.max_tokens)  # fmt: skip
+                              margin=debias.margin, max_tokens=config.max_tokens, fairness=debias.fairness)  # fmt: skip
     backend = debias.backend or ("vllm" if resolve_backend(config.backend) == "vllm" else "hf")
     dtype = None if config.dtype == "auto" else config.dtype
     return DebiasEngine(debias.draft or config.model, debias.verifier or config.model, debias.constitution, settings,
