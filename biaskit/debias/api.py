@@ -44,7 +44,10 @@ def check_context(lm: TextLM, ids: Sequence[int], max_tokens: int, index: int, r
 
 
 def with_constitution(request: ChatRequest, constitution: Constitution) -> ChatRequest:
-    """The request as the verifier sees it: the constitution first in the system prompt."""
+    """The request as the verifier sees it: the constitution first in the system prompt (an empty
+    constitution leaves the request as it is: the verifier then sees what the draft sees)."""
+    if not constitution.text:
+        return request
     system = [m.content for m in request.messages if m.role == "system"]
     others = tuple(m for m in request.messages if m.role != "system")
     text = "\n\n".join([constitution.text, *system])
