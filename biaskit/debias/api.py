@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel
 
+from biaskit import _debias_defaults as _defaults
 from biaskit.debias._lm import TextLM, close_lm, load_pair
 from biaskit.debias.constitution import DEFAULT_CONSTITUTION, Constitution, load_constitution
 from biaskit.debias.counterfactual import SwapList, load_swaps
@@ -90,13 +91,13 @@ def debias_generate(
     draft: Any,
     verifier: Any,
     constitution: str | Path | Constitution = DEFAULT_CONSTITUTION,
-    rule: str = "constitutional",
-    gamma: int = 4,
-    alpha: float = 1.0,
+    rule: str = _defaults.RULE,
+    gamma: int = _defaults.GAMMA,
+    alpha: float = _defaults.ALPHA,
     max_tokens: int = 64,
-    top_k: int = 5,
-    margin: float = 2.0,
-    fairness: float = 0.0,
+    top_k: int = _defaults.TOP_K,
+    margin: float = _defaults.MARGIN,
+    fairness: float = _defaults.FAIRNESS,
     swaps: SwapList | None = None,
     batch_size: int = 8,
     on_result: Callable[[DebiasResult], None] | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from biaskit import _debias_defaults as _defaults
 from biaskit.debias.rules import RULES, RuleName, normalised_alpha
 from biaskit.errors import ConfigError
 
@@ -22,13 +23,13 @@ class DebiasSettings:
     pass (constitutional and normalised rules); max_tokens: draft tokens per answer.
     """
 
-    rule: RuleName = "constitutional"
-    gamma: int = 4
-    alpha: float = 1.0
-    top_k: int = 5
-    margin: float = 2.0
+    rule: RuleName = _defaults.RULE  # type: ignore[assignment]
+    gamma: int = _defaults.GAMMA
+    alpha: float = _defaults.ALPHA
+    top_k: int = _defaults.TOP_K
+    margin: float = _defaults.MARGIN
     max_tokens: int = 64
-    fairness: float = 0.0
+    fairness: float = _defaults.FAIRNESS
 
     @property
     def divergence_weight(self) -> float:

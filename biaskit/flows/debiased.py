@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from biaskit.config import EvalConfig
+from biaskit import _debias_defaults as _defaults
 from biaskit.debias.stats import summarize
 from biaskit.engines import resolve_backend
 from biaskit.errors import ConfigError
@@ -44,12 +45,12 @@ class DebiasConfig(BaseModel):
     draft: str | None = None
     verifier: str | None = None
     constitution: str = "anti_discrimination"
-    rule: str = "constitutional"
-    gamma: int = Field(4, ge=1, le=16)
-    alpha: float = Field(1.0, ge=0.0, le=100.0)
-    top_k: int = Field(5, ge=1, le=50)
-    margin: float = Field(2.0, ge=0.0, le=50.0)
-    fairness: float = Field(0.0, ge=0.0, le=1.0)  # the normalised rule's strength
+    rule: str = _defaults.RULE
+    gamma: int = Field(_defaults.GAMMA, ge=1, le=16)
+    alpha: float = Field(_defaults.ALPHA, ge=0.0, le=100.0)
+    top_k: int = Field(_defaults.TOP_K, ge=1, le=50)
+    margin: float = Field(_defaults.MARGIN, ge=0.0, le=50.0)
+    fairness: float = Field(_defaults.FAIRNESS, ge=0.0, le=1.0)  # the normalised rule's strength
     batch_size: int = Field(8, ge=1)
     backend: Literal["hf", "vllm"] | None = None  # None: vllm when the run's --backend resolves to vllm, else hf
 
