@@ -90,6 +90,10 @@ def analyse(rows: list[dict[str, Any]], cb: list[Any], iir: list[Any], args: Any
             record["d_iir"] = {k: 100 * v for k, v in _paired(iir_frame(base), iir_frame(row), _mean("inferred"), ("axis",), args).items()}
             record["d_fluency"] = _paired(fl(base), fl(row), _mean("fluency"), (), args)
             record["speed_ratio"] = record["tokens_per_s"] / (base["stats"]["tokens"] / base["seconds"])
+            # the fairness term's own share: against strength 0 at the same margin (constitution and margin alone)
+            off = next((r for r in rows if r["pair"] == row["pair"] and r["margin"] == row["margin"] and r["strength"] == 0), None)
+            if off is not None and row["strength"] > 0:
+                record["d_safety_vs_s0"] = _paired(labels[_key(off)], after, model_safety, ("task", "category"), args)
         if row.get("nbls"):
             record["nbls_gap"] = float(np.nanmean(list(row["nbls"].values())))
             if row["strength"] is not None:
@@ -107,7 +111,7 @@ def _cell(d: dict[str, float] | None, scale: float = 1.0, digits: int = 3) -> st
     return f"{d['diff'] * scale:+.{digits}f} [{d['low'] * scale:+.{digits}f}, {d['high'] * scale:+.{digits}f}]{mark}"
 
 
-COLUMNS = ["pair", "strength", "margin", "safety", "d_safety", "s_pick_share", "d_s_pick", "d_cs_pick", "d_engaged", "d_valid", "iir", "d_iir",
+COLUMNS = ["pair", "strength", "margin", "safety", "d_safety", "d_safety_vs_s0", "s_pick_share", "d_s_pick", "d_cs_pick", "d_engaged", "d_valid", "iir", "d_iir",
            "nbls_gap", "d_nbls_gap", "d_fluency", "tokens_per_s", "speed_ratio", "changed_answers", "proposed", "accepted",
            "reranked", "fairness_rejected"]
 

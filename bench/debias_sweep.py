@@ -55,6 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--boot", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a shared machine)")
     parser.add_argument("--decode-only", action="store_true", help="decode and store generations, no judging or tables (to split a sweep over processes)")
+    parser.add_argument("--analyse-only", action="store_true", help="judge and tabulate the stored generations, decode nothing")
     parser.add_argument("--out-dir", required=True)
     return parser.parse_args(argv)
 
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             row = json.loads(line)
             done[(row["pair"], row["strength"], row["margin"])] = row
     print(f"{len(cb)} CLEAR-Bias prompts, {len(iir)} IIR prompts, {len(nbls[0])} NBLS items; {len(done)} settings reused", flush=True)
-    for pair in args.pair:
+    for pair in [] if args.analyse_only else args.pair:
         run_pair(pair, args, cb, iir, nbls, done, sys.stdout)
     if args.decode_only:
         return
