@@ -5,9 +5,9 @@ torch. Chosen from the dose-response study (``results/studies/debias-sweep/``; t
 debiasing section says why).
 """
 
-RULE = "constitutional"
+RULE = "normalised"
 GAMMA = 4
 ALPHA = 1.0  # weight per nat of divergence (reference and constitutional rules)
-FAIRNESS = 0.0  # strength of the fairness term in [0, 1] (normalised rule)
+FAIRNESS = 0.5  # strength of the fairness term in [0, 1] (normalised rule)
 MARGIN = 2.0  # nats
 TOP_K = 5
