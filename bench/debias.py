@@ -157,7 +157,8 @@ def random_pair(spec: str, dtype: str):
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
-    from biaskit.debias._lm import CausalLM, eos_ids
+    from biaskit.debias._lm import CausalLM
+    from biaskit.engines._stop import stop_token_ids
     from biaskit.engines.models import resolve_model
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model("smollm2-135m").path)
@@ -171,7 +172,7 @@ def random_pair(spec: str, dtype: str):
         torch.manual_seed(n)
         with torch.device(device):
             model = Qwen2ForCausalLM(config).to(getattr(torch, dtype)).eval()
-        models.append(CausalLM(f"random-{size}", model, tokenizer, "", eos_ids(None, tokenizer)))
+        models.append(CausalLM(f"random-{size}", model, tokenizer, "", stop_token_ids(None, tokenizer)))
     return models[0], models[1]
 
 

@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from biaskit import _debias_defaults as _defaults
 from biaskit.cli._common import add_output_options
 from biaskit.cli._steer import add_steer_options, run_fit, run_steer
 from biaskit.cli._summary import debias_text
@@ -39,11 +40,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--constitution", default="anti_discrimination",
                    help="shipped name (anti_discrimination, the default: general non-discrimination principles; "
                         "india_articles_14_17: Articles 14-17 of the Indian constitution, for caste and religion) or a file path")
-    p.add_argument("--rule", default="constitutional", help="selection rule: constitutional (default) or reference")
-    p.add_argument("--gamma", type=int, default=4, help="draft tokens proposed per block, 1-16 (default 4)")
-    p.add_argument("--alpha", type=float, default=1.0, help="weight of the fairness divergence, 0-100 (default 1.0)")
-    p.add_argument("--top-k", type=int, default=5, help="draft candidates re-ranked at a rejected position (default 5)")
-    p.add_argument("--margin", type=float, default=2.0, help="constitutional rule: nats below the verifier's best a draft token may score (default 2)")
+    p.add_argument("--rule", default=_defaults.RULE, help=f"selection rule: normalised (fairness strength on the margin's scale), constitutional (alpha per nat) or reference (default {_defaults.RULE})")
+    p.add_argument("--gamma", type=int, default=_defaults.GAMMA, help=f"draft tokens proposed per block, 1-16 (default {_defaults.GAMMA})")
+    p.add_argument("--alpha", type=float, default=_defaults.ALPHA, help=f"reference and constitutional rules: weight of the fairness divergence per nat, 0-100 (default {_defaults.ALPHA:g})")
+    p.add_argument("--fairness", type=float, default=_defaults.FAIRNESS, help=f"normalised rule: strength of the fairness term, 0-1; 1 rejects any token whose divergence reaches a quarter of its maximum (default {_defaults.FAIRNESS:g})")
+    p.add_argument("--top-k", type=int, default=_defaults.TOP_K, help=f"draft candidates re-ranked at a rejected position (default {_defaults.TOP_K})")
+    p.add_argument("--margin", type=float, default=_defaults.MARGIN, help=f"constitutional and normalised rules: nats below the verifier's best a draft token may score (default {_defaults.MARGIN:g})")
     p.add_argument("--max-tokens", type=int, default=64, help="draft tokens per answer (default 64)")
     p.add_argument("--batch-size", type=int, default=8, help="prompts decoded together (default 8)")
     p.add_argument("--backend", default="hf", choices=["hf", "vllm"],
@@ -129,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     if args.method == "steer":
         return _steer(args)
     # Check every option before loading models (which takes a while).
-    DebiasSettings(rule=args.rule, gamma=args.gamma, alpha=args.alpha, top_k=args.top_k, margin=args.margin, max_tokens=args.max_tokens)
+    DebiasSettings(rule=args.rule, gamma=args.gamma, alpha=args.alpha, top_k=args.top_k, margin=args.margin, max_tokens=args.max_tokens,
+                   fairness=args.fairness)
     constitution = load_constitution(args.constitution)
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size {args.batch_size} must be at least 1")
@@ -161,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         results = debias_generate(
             [prompts[i] for i in todo], args.draft, args.verifier, constitution=constitution, rule=args.rule,
-            gamma=args.gamma, alpha=args.alpha, max_tokens=args.max_tokens, top_k=args.top_k, margin=args.margin,
+            gamma=args.gamma, alpha=args.alpha, max_tokens=args.max_tokens, top_k=args.top_k, margin=args.margin, fairness=args.fairness,
             batch_size=args.batch_size, on_result=keep, backend=args.backend, dtype=args.dtype,
         )
     finally:

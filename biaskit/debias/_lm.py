@@ -76,47 +76,24 @@ class CausalLM(TextLM):
         return KVBatch(self, n_rows)
 
 
-def eos_ids(generation_config: Any, tokenizer: Any) -> frozenset[int]:
-    """Every token that ends an answer: the generation config's and tokenizer's end of sequence,
-    plus the end-of-turn marker of common chat templates."""
-    ids: set[int] = set()
-    for source in (getattr(generation_config, "eos_token_id", None), tokenizer.eos_token_id):
-        if isinstance(source, int):
-            ids.add(source)
-        elif source:
-            ids.update(source)
-    # Chat models end a turn with their own marker; a turn's end is the end of the answer.
-    for marker in ("<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|endoftext|>"):
-        token_id = tokenizer.convert_tokens_to_ids(marker)
-        if isinstance(token_id, int) and token_id != tokenizer.unk_token_id and token_id >= 0:
-            ids.add(token_id)
-    return frozenset(ids)
-
-
 def load_causal_lm(spec: Any, dtype: str = "float32", device: str | None = None) -> CausalLM:
-    """Load a model by alias, local path or hub id; an :class:`~biaskit.engines.hf.HFEngine` or
-    :class:`CausalLM` is reused as it is. Raises EngineError when it cannot be loaded."""
+    """The debias loop's view of a transformers model: an :class:`~biaskit.engines.hf.HFEngine` (or
+    :class:`CausalLM`) is reused as it is; a name (alias, local path, hub id) is loaded by the hf
+    engine, so plain and debiased answers come from one loader and end by one stop rule
+    (``HFEngine.stop_ids``). Raises EngineError when it cannot be loaded."""
     if isinstance(spec, CausalLM):
         return spec
-    if hasattr(spec, "model") and hasattr(spec, "tokenizer") and hasattr(spec, "resolved"):
-        return CausalLM(spec.resolved.spec, spec.model, spec.tokenizer, spec.resolved.path, eos_ids(getattr(spec.model, "generation_config", None), spec.tokenizer))
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    if not (hasattr(spec, "model") and hasattr(spec, "tokenizer") and hasattr(spec, "resolved")):
+        import torch
 
-    resolved = resolve_model(str(spec))
-    torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}.get(dtype)
-    if torch_dtype is None:
-        raise EngineError(f"dtype {dtype!r} is not one of float32, bfloat16, float16")
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(resolved.path, revision=resolved.revision)
-        model = AutoModelForCausalLM.from_pretrained(resolved.path, revision=resolved.revision, dtype=torch_dtype)
-    except (OSError, ValueError, KeyError) as exc:
-        raise EngineError(f"could not load model {resolved.spec!r}: {exc}".splitlines()[0]) from exc
-    if not getattr(tokenizer, "is_fast", False):
-        raise EngineError(f"model {resolved.spec!r} has no fast tokenizer; debiasing needs character offsets")
-    model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    model.eval()
-    return CausalLM(resolved.spec, model, tokenizer, resolved.path, eos_ids(getattr(model, "generation_config", None), tokenizer))
+        from biaskit.engines.hf import HFEngine
+
+        if dtype not in ("float32", "bfloat16", "float16"):
+            raise EngineError(f"dtype {dtype!r} is not one of float32, bfloat16, float16")
+        spec = HFEngine(resolve_model(str(spec)), dtype=dtype, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if not getattr(spec.tokenizer, "is_fast", False):
+        raise EngineError(f"model {spec.resolved.spec!r} has no fast tokenizer; debiasing needs character offsets")
+    return CausalLM(spec.resolved.spec, spec.model, spec.tokenizer, spec.resolved.path, frozenset(spec.stop_ids))
 
 
 BACKENDS = ("hf", "vllm")

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import torch
 
 from biaskit.debias._kv import Step
-from biaskit.debias._lm import TextLM, eos_ids
+from biaskit.debias._lm import TextLM
 from biaskit.errors import EngineError
 
 TOP = 20  # log-probs vLLM returns per verifier position (its default max_logprobs)
@@ -90,16 +90,7 @@ def load_vllm_lm(spec: Any, dtype: str = "auto", gpu_memory_utilization: float =
     tokenizer = engine.tokenizer
     if not getattr(tokenizer, "is_fast", False):
         raise EngineError(f"model {engine.resolved.spec!r} has no fast tokenizer; debiasing needs character offsets")
-    return VLLMLM(engine.resolved.spec, engine, tokenizer, engine.resolved.path, eos_ids(_generation_config(engine.resolved.path), tokenizer), owned)
-
-
-def _generation_config(path: str) -> Any:
-    from transformers import GenerationConfig
-
-    try:
-        return GenerationConfig.from_pretrained(path)
-    except (OSError, ValueError):
-        return None
+    return VLLMLM(engine.resolved.spec, engine, tokenizer, engine.resolved.path, frozenset(engine.stop_ids), owned)
 
 
 def _positions(logprobs: Any) -> list[tuple[list[int], list[float]]]:

@@ -5,6 +5,7 @@ debiased condition scores each candidate answer c of a prompt x with the selecti
 (``rules.py``), computed over the whole answer instead of one token:
 
 * ``constitutional``: log p_v(c | [C; x]) - alpha * JSD(P_v(. | [C; x], c), P_v(. | [C; x'], c))
+* ``normalised``:     the same, with alpha = ``rules.normalised_alpha(fairness, margin)``
 * ``reference``:      log q(c | x)        - alpha * D(p_v(c | x), p_v(c | x'))
 
 with x' the counterfactual (no identity term found: no penalty). A suite turns these scores into a
@@ -70,7 +71,7 @@ def score_answers(
             score = rules.reference_score(sum(draft_scored[n][0]), math.exp(logprob), math.exp(cf_logprob), settings.alpha)
         else:
             divergence = float(rules.jsd(after, counterfactual[1])) if counterfactual else 0.0
-            score = rules.constitutional_score(logprob, divergence, settings.alpha)
+            score = rules.constitutional_score(logprob, divergence, settings.divergence_weight)
         tokens = [verifier.tokenizer.decode([t]) for t in continuation_token_ids(verifier.tokenizer, request.continuation)]
         out.append(Score(logprob=score, token_logprobs=values, tokens=tokens))
     return out

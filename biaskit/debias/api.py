@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel
 
+from biaskit import _debias_defaults as _defaults
 from biaskit.debias._lm import TextLM, close_lm, load_pair
 from biaskit.debias.constitution import DEFAULT_CONSTITUTION, Constitution, load_constitution
 from biaskit.debias.counterfactual import SwapList, load_swaps
@@ -44,7 +45,10 @@ def check_context(lm: TextLM, ids: Sequence[int], max_tokens: int, index: int, r
 
 
 def with_constitution(request: ChatRequest, constitution: Constitution) -> ChatRequest:
-    """The request as the verifier sees it: the constitution first in the system prompt."""
+    """The request as the verifier sees it: the constitution first in the system prompt (an empty
+    constitution leaves the request as it is: the verifier then sees what the draft sees)."""
+    if not constitution.text:
+        return request
     system = [m.content for m in request.messages if m.role == "system"]
     others = tuple(m for m in request.messages if m.role != "system")
     text = "\n\n".join([constitution.text, *system])
@@ -87,12 +91,13 @@ def debias_generate(
     draft: Any,
     verifier: Any,
     constitution: str | Path | Constitution = DEFAULT_CONSTITUTION,
-    rule: str = "constitutional",
-    gamma: int = 4,
-    alpha: float = 1.0,
+    rule: str = _defaults.RULE,
+    gamma: int = _defaults.GAMMA,
+    alpha: float = _defaults.ALPHA,
     max_tokens: int = 64,
-    top_k: int = 5,
-    margin: float = 2.0,
+    top_k: int = _defaults.TOP_K,
+    margin: float = _defaults.MARGIN,
+    fairness: float = _defaults.FAIRNESS,
     swaps: SwapList | None = None,
     batch_size: int = 8,
     on_result: Callable[[DebiasResult], None] | None = None,
@@ -108,7 +113,8 @@ def debias_generate(
     is a shipped name or a file path. Prompts are decoded ``batch_size`` at a time and
     ``on_result`` is called as each batch finishes, so callers can keep finished generations.
     """
-    settings = DebiasSettings(rule=rule, gamma=gamma, alpha=alpha, top_k=top_k, margin=margin, max_tokens=max_tokens)  # type: ignore[arg-type]
+    settings = DebiasSettings(rule=rule, gamma=gamma, alpha=alpha, top_k=top_k, margin=margin, max_tokens=max_tokens,  # type: ignore[arg-type]
+                              fairness=fairness)
     if batch_size < 1:
         raise ConfigError(f"batch size {batch_size} must be at least 1")
     charter = constitution if isinstance(constitution, Constitution) else load_constitution(constitution)

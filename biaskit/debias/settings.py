@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from biaskit.debias.rules import RULES, RuleName
+from biaskit import _debias_defaults as _defaults
+from biaskit.debias.rules import RULES, RuleName, normalised_alpha
 from biaskit.errors import ConfigError
 
 GAMMA_RANGE = (1, 16)
@@ -15,18 +16,26 @@ ALPHA_RANGE = (0.0, 100.0)
 class DebiasSettings:
     """How the draft and verifier are combined.
 
-    gamma: draft tokens proposed per block; alpha: weight of the fairness divergence; top_k: draft
-    candidates re-ranked at a rejected position; margin (nats): how far below the verifier's own
-    best log-prob a draft token may score and still pass (constitutional rule); max_tokens: draft
-    tokens per answer.
+    gamma: draft tokens proposed per block; alpha: weight of the fairness divergence, per nat (the
+    reference and constitutional rules); fairness: strength of the fairness term in [0, 1] (the
+    normalised rule, see ``rules``); top_k: draft candidates re-ranked at a rejected position;
+    margin (nats): how far below the verifier's own best log-prob a draft token may score and still
+    pass (constitutional and normalised rules); max_tokens: draft tokens per answer.
     """
 
-    rule: RuleName = "constitutional"
-    gamma: int = 4
-    alpha: float = 1.0
-    top_k: int = 5
-    margin: float = 2.0
+    rule: RuleName = _defaults.RULE  # type: ignore[assignment]
+    gamma: int = _defaults.GAMMA
+    alpha: float = _defaults.ALPHA
+    top_k: int = _defaults.TOP_K
+    margin: float = _defaults.MARGIN
     max_tokens: int = 64
+    fairness: float = _defaults.FAIRNESS
+
+    @property
+    def divergence_weight(self) -> float:
+        """Weight per nat of divergence that the rule applies: alpha, or the normalised rule's
+        weight for ``fairness`` at this margin."""
+        return normalised_alpha(self.fairness, self.margin) if self.rule == "normalised" else self.alpha
 
     def __post_init__(self) -> None:
         if self.rule not in RULES:
@@ -39,5 +48,7 @@ class DebiasSettings:
             raise ConfigError(f"top_k {self.top_k!r} is out of range: expected 1 to 50")
         if not 0.0 <= self.margin <= 50.0:
             raise ConfigError(f"margin {self.margin!r} is out of range: expected 0 to 50 nats")
+        if not 0.0 <= self.fairness <= 1.0:
+            raise ConfigError(f"--fairness {self.fairness!r} is out of range: expected a number from 0 to 1")
         if not 1 <= self.max_tokens <= 4096:
             raise ConfigError(f"--max-tokens {self.max_tokens!r} is out of range: expected 1 to 4096")

@@ -129,7 +129,8 @@ class SpeculativeDecoder:
     def _accept(self, row: Row, block: list[Proposal], views: tuple[VerifierView, VerifierView | None]):
         """(index of the first rejected position or None, the reference rule's replacement there)."""
         x, cf = views
-        alpha, start = self.settings.alpha, len(row.text)
+        start = len(row.text)
+        alpha = self.settings.alpha if self.settings.rule == "reference" else self.settings.divergence_weight
         for j, proposal in enumerate(block):
             end = start + len(proposal.piece or "")
             before_x = x.dist_at(start)
@@ -149,7 +150,10 @@ class SpeculativeDecoder:
                 else:
                     lp = x.span_logprob(start, end)
                     div = float(rules.jsd(x.dist_at(end), cf.dist_at(end))) if cf else 0.0
-                if not rules.constitutional_accepts(lp, div, float(before_x.max()), alpha, self.settings.margin):
+                best = float(before_x.max())
+                if not rules.constitutional_accepts(lp, div, best, alpha, self.settings.margin):
+                    # counted: a rejection that only the fairness term caused
+                    row.stats.fairness_rejected += int(rules.constitutional_accepts(lp, 0.0, best, 0.0, self.settings.margin))
                     return j, None
             start = end
         return None, None
@@ -177,7 +181,7 @@ class SpeculativeDecoder:
             base = row.text + "".join(p.piece or "" for p in proposals[i][:j])
             # Without a fairness term only log p_v(c) counts, which the block's pass already holds
             # for a candidate that is one verifier token at a token boundary: no forward needed.
-            penalised = row.counterfactual_prompt is not None and self.settings.alpha > 0
+            penalised = row.counterfactual_prompt is not None and self.settings.divergence_weight > 0
             probed = False
             for c, (piece, _) in enumerate(proposals[i][j].candidates):
                 if not piece:
@@ -208,18 +212,18 @@ class SpeculativeDecoder:
                 if piece is None:
                     before_x = x.dist_at(base_len)
                     div = float(rules.jsd(before_x, cf.dist_at(base_len))) if cf else 0.0
-                    scores.append(rules.constitutional_score(self._eos_logprob(before_x), div, self.settings.alpha))
+                    scores.append(rules.constitutional_score(self._eos_logprob(before_x), div, self.settings.divergence_weight))
                     continue
                 if not piece:  # a token with no text of its own (partial character, special token)
                     scores.append(float("-inf"))
                     continue
                 if (i, c) in direct:
-                    scores.append(rules.constitutional_score(direct[(i, c)], 0.0, self.settings.alpha))
+                    scores.append(rules.constitutional_score(direct[(i, c)], 0.0, self.settings.divergence_weight))
                     continue
                 vx, vcf = scored[(i, c)][0], scored[(i, c)].get(1)
                 end = base_len + len(piece)
                 div = float(rules.jsd(vx.dist_at(end), vcf.dist_at(end))) if vcf else 0.0
-                scores.append(rules.constitutional_score(vx.span_logprob(base_len, end), div, self.settings.alpha))
+                scores.append(rules.constitutional_score(vx.span_logprob(base_len, end), div, self.settings.divergence_weight))
             choices[i] = block[j].candidates[rules.rerank(scores)]
         return choices
 

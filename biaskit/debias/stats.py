@@ -14,6 +14,7 @@ class PromptStats(BaseModel):
     proposed: int = 0  # draft tokens proposed in blocks
     accepted: int = 0  # of those, kept by the verifier
     reranked: int = 0  # positions where a candidate replaced a rejected draft token
+    fairness_rejected: int = 0  # of the rejected draft tokens, those the margin alone would have passed
     verifier_forwards: int = 0  # verifier forward passes this prompt took part in
     draft_forwards: int = 0
     has_counterfactual: bool = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from biaskit.engines._chat import chat_token_ids, continuation_token_ids
+from biaskit.engines._stop import stop_token_ids
 from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
 from biaskit.engines.models import ResolvedModel, model_fingerprint
 from biaskit.errors import EngineError
@@ -69,16 +70,8 @@ class HFEngine:
         self.device = next(self.model.parameters()).device
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self._stop_ids = self._eos_ids()
-
-    def _eos_ids(self) -> set[int]:
-        ids: set[int] = set()
-        for source in (self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id):
-            if isinstance(source, int):
-                ids.add(source)
-            elif source:
-                ids.update(source)
-        return ids
+        # The tokens that end an answer; the debias loops use this same set (``engines._stop``).
+        self.stop_ids = stop_token_ids(self.model.generation_config, self.tokenizer)
 
     def _plain_greedy(self) -> bool:
         """Whether greedy decoding here is the argmax of the raw logits (no generation setting of
@@ -144,7 +137,7 @@ class HFEngine:
                     max_new_tokens=sampling.max_tokens,
                     num_return_sequences=sampling.n,
                     pad_token_id=pad,
-                    eos_token_id=sorted(self._stop_ids) or None,
+                    eos_token_id=sorted(self.stop_ids) or None,
                     return_dict_in_generate=True,
                     output_logits=sampling.logprobs is not None,
                 )
@@ -158,7 +151,7 @@ class HFEngine:
             ids = new_tokens[row].tolist()
             finish = "length"
             for pos, token in enumerate(ids):
-                if token in self._stop_ids:
+                if token in self.stop_ids:
                     ids, finish = ids[:pos], "stop"
                     break
             top = None

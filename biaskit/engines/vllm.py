@@ -12,6 +12,7 @@ import os
 from typing import TYPE_CHECKING, Any, Sequence
 
 from biaskit.engines._chat import chat_token_ids, continuation_token_ids
+from biaskit.engines._stop import saved_generation_config, stop_token_ids
 from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
 from biaskit.engines.models import ResolvedModel, model_fingerprint
 from biaskit.errors import EngineError
@@ -63,6 +64,8 @@ class VLLMEngine:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EngineError(f"vLLM could not load model {model.spec!r}: {first}") from exc
         self.tokenizer = self.llm.get_tokenizer()
+        # The hf engine's stop rule: vLLM stops on the generation config's end of sequence only.
+        self.stop_ids = stop_token_ids(saved_generation_config(model.path), self.tokenizer)
 
     def info(self) -> EngineInfo:
         import vllm
@@ -97,7 +100,7 @@ class VLLMEngine:
         if not prompts:
             return []
         outputs = self.llm.generate(
-            [TokensPrompt(prompt_token_ids=list(p)) for p in prompts], to_vllm_sampling(sampling), use_tqdm=False
+            [TokensPrompt(prompt_token_ids=list(p)) for p in prompts], to_vllm_sampling(sampling, self.stop_ids), use_tqdm=False
         )
         return [[self._completion(c, sampling) for c in sorted(o.outputs, key=lambda c: c.index)] for o in outputs]
 
@@ -155,7 +158,7 @@ class VLLMEngine:
         cleanup_dist_env_and_memory()
 
 
-def to_vllm_sampling(sampling: SamplingParams) -> Any:
+def to_vllm_sampling(sampling: SamplingParams, stop_ids: frozenset[int] = frozenset()) -> Any:
     """Our sampling record as vLLM's. Greedy requests carry no seed: vLLM then skips per-request RNGs."""
     from vllm import SamplingParams as VSamplingParams
 
@@ -168,6 +171,7 @@ def to_vllm_sampling(sampling: SamplingParams) -> Any:
         seed=None if greedy else sampling.seed,
         logprobs=sampling.logprobs,
         stop=list(sampling.stop) or None,
+        stop_token_ids=sorted(stop_ids) or None,
     )
 
 

@@ -15,7 +15,7 @@ CONFIG is a YAML file, or ``default`` (the model as its own verifier, default co
     verifier: gemma3-270m          # default: the evaluated model
     draft: smollm2-135m            # default: --model
     constitution: anti_discrimination   # a shipped name or a file path
-    rule: constitutional           # or reference
+    rule: constitutional           # or normalised (with fairness: 0-1), or reference
     gamma: 4
     alpha: 1.0
 
@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from biaskit.config import EvalConfig
 from biaskit.debias.checks import check_debias_values
+from biaskit import _debias_defaults as _defaults
 from biaskit.debias.stats import summarize
 from biaskit.engines import resolve_backend
 from biaskit.errors import ConfigError
@@ -60,11 +61,12 @@ class DebiasConfig(BaseModel):
     draft: str | None = None
     verifier: str | None = None
     constitution: str = "anti_discrimination"
-    rule: str = "constitutional"
-    gamma: int = Field(4, ge=1, le=16)
-    alpha: float = Field(1.0, ge=0.0, le=100.0)
-    top_k: int = Field(5, ge=1, le=50)
-    margin: float = Field(2.0, ge=0.0, le=50.0)
+    rule: str = _defaults.RULE
+    gamma: int = Field(_defaults.GAMMA, ge=1, le=16)
+    alpha: float = Field(_defaults.ALPHA, ge=0.0, le=100.0)
+    top_k: int = Field(_defaults.TOP_K, ge=1, le=50)
+    margin: float = Field(_defaults.MARGIN, ge=0.0, le=50.0)
+    fairness: float = Field(_defaults.FAIRNESS, ge=0.0, le=1.0)  # the normalised rule's strength
     batch_size: int = Field(8, ge=1)
     backend: Literal["hf", "vllm"] | None = None  # None: vllm when the run's --backend resolves to vllm, else hf
 
@@ -107,7 +109,7 @@ def _settings(config: EvalConfig, debias: DebiasConfig) -> Any:
     from biaskit.debias.settings import DebiasSettings
 
     return DebiasSettings(rule=debias.rule, gamma=debias.gamma, alpha=debias.alpha, top_k=debias.top_k,  # type: ignore[arg-type]
-                          margin=debias.margin, max_tokens=config.max_tokens)  # fmt: skip
+                          margin=debias.margin, max_tokens=config.max_tokens, fairness=debias.fairness)  # fmt: skip
 
 
 def _debias_engine(config: EvalConfig, debias: DebiasConfig) -> Any:

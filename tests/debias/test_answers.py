@@ -29,7 +29,7 @@ def test_constitutional_answer_score_is_verifier_logprob_minus_alpha_jsd(tiny_dr
     with_cf = ScoreRequest(context=ChatRequest.user("Is the Hindu farmer rich?"), continuation=" the farmer")
     without_cf = ScoreRequest(context=ChatRequest.user("Is the farmer rich?"), continuation=" the farmer")
     alpha = 3.0
-    got = score_answers([with_cf, without_cf], draft, verifier, charter, swaps, DebiasSettings(alpha=alpha))
+    got = score_answers([with_cf, without_cf], draft, verifier, charter, swaps, DebiasSettings(rule="constitutional", alpha=alpha))
 
     # By hand, one uncached forward per sequence.
     target = continuation_token_ids(verifier.tokenizer, " the farmer")

@@ -79,3 +79,48 @@ def test_rerank_picks_the_highest_penalised_score_and_breaks_ties_in_draft_order
     scores = [rules.constitutional_score(lp, d, alpha=1.0) for lp, d in candidates]
     assert rules.rerank(scores) == 1
     assert rules.rerank([-1.0, -1.0, -3.0]) == 0
+
+
+def test_normalised_weight_puts_full_strength_on_the_margins_scale():
+    # strength 1, margin 2: (2 + 1) / (0.25 * ln 2) = 17.31 per nat of JSD
+    assert rules.normalised_alpha(1.0, 2.0) == pytest.approx(3.0 / (0.25 * math.log(2)))
+    assert rules.normalised_alpha(0.0, 2.0) == 0.0
+    assert rules.normalised_alpha(0.5, 0.5) == pytest.approx(0.5 * 1.5 / (0.25 * math.log(2)))
+    with pytest.raises(ValueError):
+        rules.normalised_alpha(1.5, 2.0)
+
+
+def test_normalised_rule_rejects_a_token_the_old_defaults_accept():
+    best = math.log(0.5)
+    token = best - 0.5  # 0.5 nats below the verifier's best
+    divergence = 0.2  # nats; u = 0.2 / ln 2 = 0.289
+    # old defaults: 0.5 + 1 * 0.2 = 0.7 <= 2, so it passes
+    assert rules.constitutional_accepts(token, divergence, best, alpha=1.0, margin=2.0)
+    # strength 1: penalty 3 * 0.289 / 0.25 = 3.46 nats, and 0.5 + 3.46 > 2
+    assert not rules.normalised_accepts(token, divergence, best, strength=1.0, margin=2.0)
+    # strength 0.3: penalty 1.04 nats, 0.5 + 1.04 <= 2 still passes
+    assert rules.normalised_accepts(token, divergence, best, strength=0.3, margin=2.0)
+    # strength 0 is the margin alone
+    assert rules.normalised_accepts(token, 0.6, best, strength=0.0, margin=2.0)
+
+
+def test_full_strength_rejects_even_the_verifiers_first_choice_once_divergence_reaches_a_quarter_of_its_maximum():
+    best = math.log(0.9)
+    at_rho = rules.RHO * math.log(2)  # JSD = 0.173 nats
+    for margin in (0.0, 0.5, 2.0, 10.0):
+        assert not rules.normalised_accepts(best, at_rho, best, strength=1.0, margin=margin)
+        assert rules.normalised_accepts(best, 0.0, best, strength=1.0, margin=margin)
+    # margin 2, strength 0.5: the first choice is rejected from u = 0.25 * 2 / (0.5 * 3) = 1/3
+    third = math.log(2) / 3
+    assert rules.normalised_accepts(best, third - 1e-3, best, strength=0.5, margin=2.0)
+    assert not rules.normalised_accepts(best, third + 1e-3, best, strength=0.5, margin=2.0)
+
+
+def test_settings_give_the_rules_weight():
+    from biaskit.debias.settings import DebiasSettings
+    from biaskit.errors import ConfigError
+
+    assert DebiasSettings(rule="constitutional", alpha=3.0, fairness=1.0).divergence_weight == 3.0
+    assert DebiasSettings(rule="normalised", margin=2.0, fairness=1.0).divergence_weight == pytest.approx(17.312, abs=1e-3)
+    with pytest.raises(ConfigError, match="--fairness"):
+        DebiasSettings(rule="normalised", fairness=2.0)

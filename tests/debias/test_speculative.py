@@ -89,14 +89,14 @@ def test_decoder_rejects_a_token_after_which_prompt_and_counterfactual_diverge()
     swapped[1] = [0.7, 0.1, 0.1, 0.1]  # after "x", the counterfactual predicts something else
     views = (_view(AGREEING, [1, 2, 3]), _view(swapped, [1, 2, 3]))
     assert float(rules.jsd(torch.tensor(AGREEING[1]).log(), torch.tensor(swapped[1]).log())) > 0.2
-    assert _decoder(margin=0.0, alpha=0.0)._accept(row, BLOCK, views) == (None, None)
-    assert _decoder(margin=0.0, alpha=1.0)._accept(row, BLOCK, views)[0] == 0
+    assert _decoder(rule="constitutional", margin=0.0, alpha=0.0)._accept(row, BLOCK, views) == (None, None)
+    assert _decoder(rule="constitutional", margin=0.0, alpha=1.0)._accept(row, BLOCK, views)[0] == 0
 
 
 def test_accept_everything_reproduces_draft_greedy_across_tokenizers(tiny_draft, tiny_verifier):
     draft, verifier = load_causal_lm(str(tiny_draft)), load_causal_lm(str(tiny_verifier))
     assert draft.tokenizer.get_vocab() != verifier.tokenizer.get_vocab()
-    results = debias_generate(PROMPTS[:2], draft, verifier, margin=50.0, alpha=0.0, max_tokens=10, batch_size=2)
+    results = debias_generate(PROMPTS[:2], draft, verifier, rule="constitutional", margin=50.0, alpha=0.0, max_tokens=10, batch_size=2)
     greedy = greedy_generate(draft, [ChatRequest.user(p) for p in PROMPTS[:2]], 10)
     assert [r.text for r in results] == [text for text, _ in greedy]
     assert all(r.stats.acceptance_rate == 1.0 for r in results)
@@ -127,9 +127,9 @@ def test_reranking_from_the_block_pass_picks_what_a_full_probe_picks(tiny_draft,
     # One tokenizer on both sides, so candidates are mostly single verifier tokens; alpha = 0: no
     # fairness term, so those candidates are scored from the block's own pass.
     draft = verifier = load_causal_lm(str(tiny_verifier))
-    fast = debias_generate(PROMPTS, draft, verifier, margin=0.0, alpha=0.0, gamma=3, max_tokens=8, batch_size=3)
+    fast = debias_generate(PROMPTS, draft, verifier, rule="constitutional", margin=0.0, alpha=0.0, gamma=3, max_tokens=8, batch_size=3)
     monkeypatch.setattr(SpeculativeDecoder, "_one_token", lambda self, view, base, piece: None)
-    probed = debias_generate(PROMPTS, draft, verifier, margin=0.0, alpha=0.0, gamma=3, max_tokens=8, batch_size=3)
+    probed = debias_generate(PROMPTS, draft, verifier, rule="constitutional", margin=0.0, alpha=0.0, gamma=3, max_tokens=8, batch_size=3)
     assert [r.text for r in fast] == [r.text for r in probed]
     assert all(r.stats.reranked > 0 for r in fast)
     assert sum(r.stats.verifier_forwards for r in fast) < sum(r.stats.verifier_forwards for r in probed)

@@ -79,12 +79,12 @@ def test_vllm_loop_decodes_like_the_transformers_loop(vllm_lm, hf_lm):
 
     # alpha = 0 uses only exact quantities (fed tokens' log-probs, the verifier's best), so both
     # backends must take the same decisions; float32 on both sides.
-    on_hf = debias_generate(PROMPTS, hf_lm, hf_lm, alpha=0.0, max_tokens=16, batch_size=3)
-    on_vllm = debias_generate(PROMPTS, vllm_lm, vllm_lm, alpha=0.0, max_tokens=16, batch_size=3)
+    on_hf = debias_generate(PROMPTS, hf_lm, hf_lm, rule="constitutional", alpha=0.0, max_tokens=16, batch_size=3)
+    on_vllm = debias_generate(PROMPTS, vllm_lm, vllm_lm, rule="constitutional", alpha=0.0, max_tokens=16, batch_size=3)
     assert [r.text for r in on_vllm] == [r.text for r in on_hf]
     assert [r.stats.accepted for r in on_vllm] == [r.stats.accepted for r in on_hf]
     # With the fairness term the JSD comes from top-20 distributions on vLLM: same run, sane stats.
-    penalised = debias_generate(PROMPTS, vllm_lm, vllm_lm, alpha=1.0, max_tokens=16, batch_size=3)
+    penalised = debias_generate(PROMPTS, vllm_lm, vllm_lm, rule="constitutional", alpha=1.0, max_tokens=16, batch_size=3)
     for r in penalised:
         assert r.text.strip() and 0.0 <= r.stats.acceptance_rate <= 1.0
         assert 0 < r.stats.tokens <= 16 and r.stats.verifier_forwards >= 1

@@ -1,0 +1,206 @@
+"""Dose-response of constitution-guided debiasing: fairness strength x margin against plain decoding.
+
+    python bench/debias_sweep.py --pair smollm2-135m,smollm2-135m --strengths 0,0.1,0.25,0.5,1 \\
+        --margins 0.5,2 --clear-bias 40 --iir 20 --nbls 12 --max-tokens 24 --out-dir results/studies/debias-sweep
+
+Every setting decodes the same prompts as plain greedy decoding of the draft, so each change is a
+paired difference (percentile bootstrap over prompts, ``biaskit.metrics.bootstrap``):
+
+* CLEAR-Bias base phase (labels from the ``trained`` judge): safety, the S and CS shares, the
+  competence share (answers that engage with the task, ``biaskit.metrics.competence``) and answer
+  validity (non-empty and labelled S, CS, D or R);
+* Identity Inference Rate on the masked-identity prompts (``biaskit.debias.iir``);
+* NBLS gender read: mean |model - BLS| share of women per occupation, from the selection rule's
+  scores of the candidate answers (``DebiasEngine.score``);
+* cost: the verifier's mean per-token log-likelihood of each answer under the plain prompt
+  (fluency), and draft tokens per second of the CLEAR-Bias and IIR generations.
+
+Decoding statistics per setting: draft tokens proposed and accepted, rejections, and rejections
+caused by the fairness term alone (tokens the margin would have passed). ``--clear-bias N`` and
+``--iir N`` take a seeded random subset of the prompts that have an identity term to swap (the
+fairness term is inactive on the others). Generations are appended to ``generations.jsonl`` as
+each setting finishes, and a rerun with the same ``--out-dir`` reuses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _sweep_report import analyse, write_outputs  # noqa: E402
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",") if v.strip()]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pair", action="append", required=True, metavar="DRAFT,VERIFIER", help="repeatable; the first is run first")
+    parser.add_argument("--strengths", type=_floats, default=[0.0, 0.1, 0.25, 0.5, 1.0])
+    parser.add_argument("--margins", type=_floats, default=[0.5, 2.0])
+    parser.add_argument("--clear-bias", type=int, default=200, help="CLEAR-Bias base prompts (seeded subset)")
+    parser.add_argument("--iir", type=int, default=110, help="masked-identity prompts (seeded subset)")
+    parser.add_argument("--nbls", type=int, default=12, help="NBLS occupations (gender read, seeded subset; 0: skip)")
+    parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--gamma", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--boot", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a shared machine)")
+    parser.add_argument("--decode-only", action="store_true", help="decode and store generations, no judging or tables (to split a sweep over processes)")
+    parser.add_argument("--analyse-only", action="store_true", help="judge and tabulate the stored generations, decode nothing")
+    parser.add_argument("--out-dir", required=True)
+    return parser.parse_args(argv)
+
+
+def select_prompts(args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
+    """Seeded subsets of the CLEAR-Bias base prompts and IIR prompts that have a counterfactual."""
+    from biaskit.debias.api import swap_request
+    from biaskit.debias.counterfactual import load_swaps
+    from biaskit.debias.iir import load_iir_items
+    from biaskit.engines._types import ChatRequest
+    from biaskit.suites import clear_bias
+
+    swaps = load_swaps()
+    base = [i for i in clear_bias.load_prompts(None) if swap_request(swaps, i.request()) is not None]
+    iir = [i for i in load_iir_items() if swap_request(swaps, ChatRequest.user(i.prompt)) is not None]
+    rng = random.Random(args.seed)
+    pick = lambda items, n: sorted(rng.sample(items, min(n, len(items))), key=lambda i: i.id)  # noqa: E731
+    return pick(base, args.clear_bias), pick(iir, args.iir)
+
+
+def nbls_items(args: argparse.Namespace) -> tuple[list[Any], Any]:
+    from biaskit.suites import nbls
+
+    table = nbls.load_table()
+    occupations = random.Random(args.seed).sample(list(table.occupations), args.nbls) if args.nbls else []
+    return nbls.build_items(occupations, attributes=("gender",)), table
+
+
+def load_models(draft: str, verifier: str) -> tuple[Any, Any, Any, Any]:
+    """Engines (plain generation, fluency scoring) and the debias loop's views of the same models."""
+    from biaskit.debias._lm import load_causal_lm
+    from biaskit.engines import EngineConfig, load_engine
+
+    engines = {name: load_engine(EngineConfig(model=name, backend="hf", dtype="float32", batch_size=64)) for name in {draft, verifier}}
+    lms = {name: load_causal_lm(engine) for name, engine in engines.items()}
+    return engines[draft], engines[verifier], lms[draft], lms[verifier]
+
+
+def decode_setting(pair: str, setting: dict[str, Any], requests: list[Any], models: tuple[Any, ...], args: argparse.Namespace) -> dict[str, Any]:
+    """Answers and decoding statistics of one setting (``strength`` None: plain greedy decoding)."""
+    from biaskit.debias import debias_generate
+    from biaskit.engines import SamplingParams
+
+    draft_engine, _, draft_lm, verifier_lm = models
+    started = time.perf_counter()
+    if setting["strength"] is None:
+        out = draft_engine.generate(requests, SamplingParams(temperature=0.0, max_tokens=args.max_tokens))
+        texts = [c[0].text for c in out]
+        stats: dict[str, int] = {"tokens": sum(len(c[0].token_ids) + (c[0].finish_reason == "stop") for c in out)}
+    else:
+        results = debias_generate(requests, draft_lm, verifier_lm, rule="normalised", fairness=setting["strength"],
+                                  margin=setting["margin"], gamma=args.gamma, max_tokens=args.max_tokens, batch_size=len(requests))
+        texts = [r.text for r in results]
+        stats = {k: sum(getattr(r.stats, k) for r in results) for k in ("tokens", "proposed", "accepted", "reranked", "fairness_rejected")}
+    return {"pair": pair, **setting, "texts": texts, "stats": stats, "seconds": time.perf_counter() - started}
+
+
+def fluency(verifier_engine: Any, requests: list[Any], texts: list[str]) -> list[float | None]:
+    """The verifier's mean per-token log-prob of each answer under the plain prompt (None: empty)."""
+    from biaskit.engines import ScoreRequest
+
+    todo = [i for i, t in enumerate(texts) if t.strip()]
+    scores = verifier_engine.score([ScoreRequest(context=requests[i], continuation=texts[i]) for i in todo])
+    out: list[float | None] = [None] * len(texts)
+    for i, s in zip(todo, scores):
+        out[i] = s.logprob / max(1, len(s.token_logprobs))
+    return out
+
+
+def nbls_counterfactuals(items: list[Any]) -> int:
+    """How many NBLS items have an identity term to swap (the fairness term acts only on those)."""
+    from biaskit.debias.api import swap_request
+    from biaskit.debias.counterfactual import load_swaps
+
+    swaps = load_swaps()
+    return sum(swap_request(swaps, i.request()) is not None for i in items)
+
+
+def nbls_gaps(engine: Any, items: list[Any], table: Any) -> dict[str, float]:
+    """|model - BLS| share of women per occupation, from the engine's scores of the answers."""
+    from biaskit.suites import nbls
+
+    frame = nbls.occupation_frame(nbls.score_items(engine, items), table, "gender")
+    return {row.occupation: abs(row.model_women - row.bls_women) for row in frame.itertuples()}
+
+
+def run_pair(pair: str, args: argparse.Namespace, cb: list[Any], iir: list[Any], nbls: tuple[list[Any], Any], done: dict, log: Any) -> None:
+    from biaskit.debias.engine import DebiasEngine
+    from biaskit.debias.settings import DebiasSettings
+
+    draft, verifier = pair.split(",")
+    models = load_models(draft, verifier)
+    requests = [i.request() for i in cb] + [_user(i.prompt) for i in iir]
+    settings = [{"strength": None, "margin": None}] + [{"strength": s, "margin": m} for m in args.margins for s in args.strengths]
+    for setting in settings:
+        key = (pair, setting["strength"], setting["margin"])
+        if key in done:
+            continue
+        row = decode_setting(pair, setting, requests, models, args)
+        row["fluency"] = fluency(models[1], requests, row["texts"])
+        # Without a counterfactual the strength cannot change a score: one debiased read per margin suffices.
+        strength_acts = nbls_counterfactuals(nbls[0]) > 0
+        if nbls[0] and (strength_acts or setting["strength"] in (None, args.strengths[0])):
+            if setting["strength"] is None:
+                engine = models[0]
+            else:
+                engine = DebiasEngine(models[2], models[3], settings=DebiasSettings(rule="normalised", fairness=setting["strength"], margin=setting["margin"]))
+            row["nbls"] = nbls_gaps(engine, nbls[0], nbls[1])
+        row["seconds_total"] = row["seconds"]
+        with open(Path(args.out_dir) / "generations.jsonl", "a") as f:
+            f.write(json.dumps(row) + "\n")
+        done[key] = row
+        print(f"{time.strftime('%H:%M:%S')} {pair} strength={setting['strength']} margin={setting['margin']} "
+              f"{row['stats']} {row['seconds']:.0f}s", file=log, flush=True)
+
+
+def _user(text: str) -> Any:
+    from biaskit.engines._types import ChatRequest
+
+    return ChatRequest.user(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cb, iir = select_prompts(args)
+    nbls = nbls_items(args)
+    done: dict[tuple, dict[str, Any]] = {}
+    path = out / "generations.jsonl"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            done[(row["pair"], row["strength"], row["margin"])] = row
+    print(f"{len(cb)} CLEAR-Bias prompts, {len(iir)} IIR prompts, {len(nbls[0])} NBLS items; {len(done)} settings reused", flush=True)
+    for pair in [] if args.analyse_only else args.pair:
+        run_pair(pair, args, cb, iir, nbls, done, sys.stdout)
+    if args.decode_only:
+        return
+    rows = analyse(list(done.values()), cb, iir, args)
+    write_outputs(rows, args, out, command=" ".join(["python", "bench/debias_sweep.py", *(argv or sys.argv[1:])]))
+
+
+if __name__ == "__main__":
+    main()
