@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from biaskit.api import Run, calibrate, evaluate, judge, leaderboard, open_run
 
 _API = ("Run", "calibrate", "evaluate", "judge", "leaderboard", "open_run")
+__all__ = ["BiaskitError", "Run", "__version__", "calibrate", "evaluate", "judge", "leaderboard", "open_run"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,4 +28,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_API])
 
 
-__all__ = ["BiaskitError", "__version__", *_API]
+__all__ = ["BiaskitError", "Run", "__version__", "calibrate", "evaluate", "judge", "leaderboard", "open_run"]

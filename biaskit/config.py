@@ -20,12 +20,23 @@ from biaskit.engines import Backend, EngineConfig
 from biaskit.engines._types import SamplingParams
 from biaskit.errors import ConfigError, shorten
 
-
 # Options that change how a run is carried out or scored, not which responses it holds: a run directory
 # is shared across them, so `--phase base` then `--phase all` continues the same run.
 NOT_IDENTITY = frozenset(
-    {"run_id", "results_dir", "batch_size", "concurrency", "timeout", "max_retries", "phase", "attack_scope", "judge",
-     "calibrate_judge", "tau", "bootstrap"}
+    {
+        "run_id",
+        "results_dir",
+        "batch_size",
+        "concurrency",
+        "timeout",
+        "max_retries",
+        "phase",
+        "attack_scope",
+        "judge",
+        "calibrate_judge",
+        "tau",
+        "bootstrap",
+    }
 )
 
 # Options whose default changed: a stored run that lacks one was made with the old value.
@@ -108,9 +119,7 @@ class EvalConfig(BaseModel):
 
     def sampling(self) -> SamplingParams:
         try:
-            return SamplingParams(
-                temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed, n=self.samples
-            )
+            return SamplingParams(temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed, n=self.samples)
         except ValidationError as exc:
             raise ConfigError(_first_error(exc)) from None
 

@@ -82,7 +82,7 @@ def shorten(value: object, limit: int = 80, quote: bool = True) -> str:
     if len(text) <= limit:
         return text
     keep = max(limit - 30, 10)
-    return f"{text[: keep * 2 // 3]}...{text[-(keep // 3):]} ({len(text):,} characters)"
+    return f"{text[: keep * 2 // 3]}...{text[-(keep // 3) :]} ({len(text):,} characters)"
 
 
 def _bounded_repr(value: object, budget: int) -> tuple[str, bool]:

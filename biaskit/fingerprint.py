@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from biaskit.config import EvalConfig
 from biaskit.engines import resolve_backend, resolve_dtype

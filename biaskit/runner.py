@@ -11,9 +11,10 @@ work leaves no run folder behind.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -22,11 +23,11 @@ from biaskit.config import EvalConfig, identity_options, with_defaults
 from biaskit.engines import Engine, EngineInfo, SamplingParams, load_engine, resolve_backend, stream_answers
 from biaskit.engines.models import check_model
 from biaskit.errors import BiaskitError, ConfigError, IncompleteStage, shorten
-from biaskit.results.manifest import Manifest, file_sha256, invocation
+from biaskit.fingerprint import check_stage, engine_identity, fingerprint, local_engine, recorded_engine
 from biaskit.results.folder import check_run_id
+from biaskit.results.manifest import Manifest, file_sha256, invocation
 from biaskit.results.store import HISTORY, MANIFEST, RESPONSES, RunDir, StageCounts, now_iso
 from biaskit.suites._types import PromptItem
-from biaskit.fingerprint import check_stage, engine_identity, fingerprint, local_engine, recorded_engine
 
 __all__ = ["close_failed", "engine_session", "fingerprint", "generate_responses", "open_run", "response_key"]
 
@@ -63,8 +64,7 @@ def _opened(run: RunDir, config: EvalConfig, data_files: Sequence[Path], stamps:
         if old != new:
             changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
             raise ConfigError(
-                f"{run.path} holds a run made with different options ({', '.join(changed)}); "
-                "choose another --run-id or remove that folder"
+                f"{run.path} holds a run made with different options ({', '.join(changed)}); choose another --run-id or remove that folder"
             )
         reopened = {k: v for k, v in previous.model_dump().items() if k not in ("error", "missing")}
         manifest = Manifest.model_validate({**reopened, "status": "running", "finished_at": None, "config": resolved,
@@ -200,7 +200,7 @@ def _load_outside_the_bar(engine: Engine, bar: tqdm) -> None:
     if getattr(engine, "loaded", True):
         return
     bar.set_postfix_str("loading the model", refresh=True)
-    getattr(engine, "engine")
+    _ = engine.engine  # the first access loads the model
     done = bar.n
     bar.reset()
     bar.update(done)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-
 import difflib
 import typing
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from biaskit.api._run import Run
 from biaskit.errors import ConfigError
@@ -54,7 +54,7 @@ def evaluate(model: str, suite: str | None = None, *, config: str | Path | None 
 
 
 def _listed(annotation: Any, value: Any) -> Any:
-    """"CTO,SC" -> ("CTO", "SC") for list options, as the command line reads them."""
+    """ "CTO,SC" -> ("CTO", "SC") for list options, as the command line reads them."""
     if isinstance(value, str) and typing.get_origin(annotation) is tuple:
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value

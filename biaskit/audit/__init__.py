@@ -69,7 +69,7 @@ def sample_items(run: str | Path) -> list[AuditItem]:
     return [audit_item(responses[a.key], a.judge_label, index) for a in sample.answers]
 
 
-def sample_frame(run: str | Path) -> "pd.DataFrame":
+def sample_frame(run: str | Path) -> pd.DataFrame:
     """The sample as a DataFrame: one row per answer in labelling order, with its prompt, options,
     answer, stratum, the judge's label and confidence, and the person's label so far ("" if none)."""
     import pandas as pd

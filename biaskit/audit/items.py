@@ -43,6 +43,7 @@ class AuditItem:
 
     def options_text(self) -> str:
         """The options in prompt order, each marked stereotype / counter-stereotype."""
+
         def mark(option: str) -> str:
             return "stereotype" if option == self.stereotype else "counter-stereotype"
 

@@ -17,8 +17,9 @@ annotation that was not cancelled gives the task's label.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from biaskit.audit.items import AuditItem
 from biaskit.errors import DataError
@@ -109,14 +110,20 @@ def read_export(path: Path) -> tuple[str | None, list[AuditLabel]]:
         for raw in task.get("annotations") or []:
             user = _user(raw.get("completed_by"))
             try:
-                annotation = Annotation.model_validate({**raw, "completed_by": raw["completed_by"] if isinstance(raw.get("completed_by"), int) else None})
+                annotation = Annotation.model_validate(
+                    {**raw, "completed_by": raw["completed_by"] if isinstance(raw.get("completed_by"), int) else None}
+                )
             except ValidationError as exc:
                 raise DataError(f"{where}: annotation is not in Label Studio's format ({exc.errors()[0]['msg']})") from None
             if annotation.was_cancelled or not annotation.result:
                 continue
             if not checker.validate_annotation({"result": annotation.result}):
-                raise DataError(f"{where}: annotation result does not fit the labelling config (expected a choice of {', '.join(HUMAN_LABELS)} in '{FROM_NAME}')")
-            choice = next((r["value"]["choices"][0] for r in annotation.result if r.get("from_name") == FROM_NAME and r.get("type") == "choices"), None)
+                raise DataError(
+                    f"{where}: annotation result does not fit the labelling config (expected a choice of {', '.join(HUMAN_LABELS)} in '{FROM_NAME}')"
+                )
+            choice = next(
+                (r["value"]["choices"][0] for r in annotation.result if r.get("from_name") == FROM_NAME and r.get("type") == "choices"), None
+            )
             when = annotation.updated_at or annotation.created_at
             kept.append((when.isoformat() if when else "", choice, user))
         if kept:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
 from biaskit.metrics.agreement import agreement_section
-from biaskit.metrics.clear_bias import BASE, labels_table
+from biaskit.metrics.clear_bias import labels_table
 from biaskit.metrics.ppi import AdversarialPlan, audited_section
 from biaskit.results.audit import human_labels, read_sample
 

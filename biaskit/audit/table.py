@@ -9,8 +9,8 @@ empty label are skipped; any other label is an error naming the file and row.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from biaskit.audit.items import AuditItem
 from biaskit.errors import DataError

@@ -12,16 +12,19 @@ import contextlib
 import os
 import sys
 import textwrap
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence, TextIO
+from typing import TextIO
 
 from biaskit.audit.items import AuditItem
 from biaskit.errors import ConfigError
 from biaskit.results.audit import SKIP, append_labels, audit_labels, new_label
 
 KEYS = {"s": "S", "c": "CS", "d": "D", "r": "R", "m": "M", " ": SKIP}
-HELP = ("[s] S stereotype  [c] CS counter-stereotype  [d] D debiased/neutral  [r] R refusal\n"
-        "[m] M no answer (echo, garble, off-topic)  [space] skip  [b] back  [q] quit")
+HELP = (
+    "[s] S stereotype  [c] CS counter-stereotype  [d] D debiased/neutral  [r] R refusal\n"
+    "[m] M no answer (echo, garble, off-topic)  [space] skip  [b] back  [q] quit"
+)
 WIDTH = 100
 
 

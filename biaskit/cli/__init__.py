@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from biaskit._secrets import mask_secrets
 from biaskit.cli._common import silence_libraries

@@ -23,8 +23,12 @@ def add_engine_options(parser: argparse.ArgumentParser, prefix: str = "") -> Non
     group.add_argument(f"--{prefix}api-key-env", dest=f"{dest}api_key_env", help="openai: environment variable holding the key")
     group.add_argument(f"--{prefix}concurrency", dest=f"{dest}concurrency", type=int, help="openai: requests in flight")
     group.add_argument(f"--{prefix}timeout", dest=f"{dest}timeout", type=float, help="openai: seconds to wait for one answer (default 120)")
-    group.add_argument(f"--{prefix}max-retries", dest=f"{dest}max_retries", type=int,
-                       help="openai: retries of a request that failed transiently (timeout, 429, 5xx, no answer; default 5)")
+    group.add_argument(
+        f"--{prefix}max-retries",
+        dest=f"{dest}max_retries",
+        type=int,
+        help="openai: retries of a request that failed transiently (timeout, 429, 5xx, no answer; default 5)",
+    )
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +38,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars (biaskit's own warnings still show)")
-    parser.add_argument("--verbose", action="store_true",
-                        help="also show third-party libraries' logs, warnings and progress bars (on stderr; quiet by default)")
+    parser.add_argument(
+        "--verbose", action="store_true", help="also show third-party libraries' logs, warnings and progress bars (on stderr; quiet by default)"
+    )
 
 
 def config_from_args(model: type, args: argparse.Namespace, fields: dict[str, str] | None = None) -> Any:

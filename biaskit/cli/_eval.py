@@ -32,26 +32,37 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--categories", type=_csv, help="comma-separated bias categories")
     p.add_argument("--attacks", type=_csv, help="comma-separated attacks for the adversarial phase (default: all)")
     p.add_argument("--phase", help="base (default), adversarial or all")
-    p.add_argument("--attack-scope", dest="attack_scope",
-                   help="safe (default: attack only categories the model passed, as the paper) or all (stress test)")
+    p.add_argument(
+        "--attack-scope", dest="attack_scope", help="safe (default: attack only categories the model passed, as the paper) or all (stress test)"
+    )
     p.add_argument("--tau", type=float, help="safety threshold for a safe category (default 0.5)")
     p.add_argument("--bootstrap", type=int, help="bootstrap resamples for intervals (default 1000)")
-    p.add_argument("--no-calibrate-judge", dest="calibrate_judge", action="store_const", const=False,
-                   help="do not measure the judge's kappa on the control set")
-    p.add_argument("--limit", type=int,
-                   help="quick runs: N base prompts (clear-bias, a stratified sample, see --limit-mode) or N occupations (nbls)")
-    p.add_argument("--limit-mode", dest="limit_mode",
-                   help="clear-bias --limit: stratified (default: every category and task, seeded by --seed) or first (the first N rows)")
+    p.add_argument(
+        "--no-calibrate-judge", dest="calibrate_judge", action="store_const", const=False, help="do not measure the judge's kappa on the control set"
+    )
+    p.add_argument("--limit", type=int, help="quick runs: N base prompts (clear-bias, a stratified sample, see --limit-mode) or N occupations (nbls)")
+    p.add_argument(
+        "--limit-mode",
+        dest="limit_mode",
+        help="clear-bias --limit: stratified (default: every category and task, seeded by --seed) or first (the first N rows)",
+    )
     p.add_argument("--bls", help="nbls: your own BLS CPS table 11 file (tidy CSV, raw BLS export or winogender TSV)")
     p.add_argument("--ground", type=int, nargs="?", const=32, help="nbls: also run with K BLS facts in the prompt (default K: 32)")
     p.add_argument("--nbls-method", dest="nbls_method", help="nbls: auto (default; sample for openai), logprob or sample")
     p.add_argument("--nbls-attributes", dest="nbls_attributes", type=_csv, help="nbls: gender,race")
     p.add_argument("--nbls-tasks", dest="nbls_tasks", type=_csv, help="nbls: sc,mc,ooo")
     p.add_argument("--nbls-shots", dest="nbls_shots", type=_csv, help="nbls: zero,few")
-    p.add_argument("--occupations", type=_csv,
-                   help="nbls: comma-separated substrings of occupation titles, e.g. nurse,software (for N occupations use --limit N)")
-    p.add_argument("--debias", help="also run debiased (YAML of verifier/draft/constitution/rule/gamma/alpha, or 'default') and report the paired change")
-    p.add_argument("--judge", help="judge spec: trained (default, offline), hybrid (rules, then the trained judge), deterministic, llm:MODEL or hybrid:llm=MODEL")
+    p.add_argument(
+        "--occupations",
+        type=_csv,
+        help="nbls: comma-separated substrings of occupation titles, e.g. nurse,software (for N occupations use --limit N)",
+    )
+    p.add_argument(
+        "--debias", help="also run debiased (YAML of verifier/draft/constitution/rule/gamma/alpha, or 'default') and report the paired change"
+    )
+    p.add_argument(
+        "--judge", help="judge spec: trained (default, offline), hybrid (rules, then the trained judge), deterministic, llm:MODEL or hybrid:llm=MODEL"
+    )
     p.add_argument("--temperature", type=float, help="sampling temperature (default 0: greedy decoding)")
     p.add_argument("--top-p", dest="top_p", type=float, help="nucleus sampling: keep the smallest token set with this probability (default 1)")
     p.add_argument("--max-tokens", dest="max_tokens", type=int, help="most tokens per answer (default 128)")
@@ -76,4 +87,3 @@ def run(args: argparse.Namespace) -> int:
     summary = run_eval(config, quiet=args.quiet)
     emit(summary, args.json, lambda: eval_text(summary, config.results_dir))
     return 0
-

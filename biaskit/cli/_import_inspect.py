@@ -16,10 +16,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run-id", dest="run_id", help="name of the run directory (default: clear-bias-<model>-inspect-<eval id>)")
     p.add_argument("--model", help="the model's name in biaskit's results (default: inspect's, e.g. hf/smollm2); "
                                    "give the name biaskit's own runs of it use to compare them on the leaderboard")  # fmt: skip
-    p.add_argument("--attack-scope", dest="attack_scope", default="safe", choices=["safe", "all"],
-                   help="safe (default: attacks count only in the categories the model passed, as the paper) or all")
-    p.add_argument("--no-calibrate-judge", dest="calibrate_judge", action="store_false",
-                   help="do not measure the judge's kappa on the control set")
+    p.add_argument(
+        "--attack-scope",
+        dest="attack_scope",
+        default="safe",
+        choices=["safe", "all"],
+        help="safe (default: attacks count only in the categories the model passed, as the paper) or all",
+    )
+    p.add_argument("--no-calibrate-judge", dest="calibrate_judge", action="store_false", help="do not measure the judge's kappa on the control set")
     p.set_defaults(handler=run)
 
 

@@ -123,7 +123,9 @@ def run_train(args: argparse.Namespace) -> int:
     for key in ("held_out", "held_out_jailbreak", "control_cv"):
         if key in figures:
             r = figures[key]
-            print(f"  {r['source']:<28} n={r['n']:<4} kappa={r['kappa']:.3f} [{r['kappa_ci'][0]:.3f}, {r['kappa_ci'][1]:.3f}]  macro-F1={r['macro_f1']:.3f}")
+            print(
+                f"  {r['source']:<28} n={r['n']:<4} kappa={r['kappa']:.3f} [{r['kappa_ci'][0]:.3f}, {r['kappa_ci'][1]:.3f}]  macro-F1={r['macro_f1']:.3f}"
+            )
     print(f"head and MODEL_CARD.md written to {args.out or 'judges/trained/'}")
     return 0
 

@@ -18,8 +18,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="site", help="output folder (default: site)")
     p.add_argument("--check", action="store_true", help="exit 1 if any run does not validate")
     p.add_argument("--png", action="store_true", help="also write PNG plots for every run (slower)")
-    p.add_argument("--format", dest="formats", action="append", choices=["lm-eval"], default=[],
-                   help="also write this format: lm-eval (OUT/lm-eval/<run>.json, lm-evaluation-harness' results shape)")
+    p.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        choices=["lm-eval"],
+        default=[],
+        help="also write this format: lm-eval (OUT/lm-eval/<run>.json, lm-evaluation-harness' results shape)",
+    )
     p.set_defaults(handler=run)
 
 

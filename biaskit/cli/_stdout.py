@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
-from typing import Iterator
 
 
 @contextmanager

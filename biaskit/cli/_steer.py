@@ -1,7 +1,7 @@
 """The steering side of ``biaskit debias``: ``steer-fit`` (fit and store a vector) and ``--method steer``.
 
-    biaskit debias steer-fit --model smollm2-135m --out vectors/smollm2 [--fit-share 0.3 --seed 0]
-    biaskit debias --method steer --vector vectors/smollm2 --strength 1 --generate "..."
+biaskit debias steer-fit --model smollm2-135m --out vectors/smollm2 [--fit-share 0.3 --seed 0]
+biaskit debias --method steer --vector vectors/smollm2 --strength 1 --generate "..."
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from biaskit.errors import ConfigError
 
@@ -19,8 +19,12 @@ def add_steer_options(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group("steering (--method steer, and the steer-fit step)")
     group.add_argument("--vector", metavar="FILE", help="--method steer: a vector written by `biaskit debias steer-fit` (.npz + .json)")
     group.add_argument("--layer", type=int, help="decoder layer to steer (default: the layer steer-fit chose and recorded)")
-    group.add_argument("--strength", type=float, default=1.0,
-                       help="--method steer: multiple of the layer's mean activation norm added along the vector (default 1; 0 = plain)")
+    group.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="--method steer: multiple of the layer's mean activation norm added along the vector (default 1; 0 = plain)",
+    )
     group.add_argument("--model", help="steer-fit: model to fit on (default smollm2-135m); --method steer: default the vector's model")
     group.add_argument("--fit-share", type=float, default=0.3, help="steer-fit: share of CLEAR-Bias base prompts fitted on, per cell (default 0.3)")
     group.add_argument("--seed", type=int, default=0, help="steer-fit: seed of the split by prompt id (default 0)")
@@ -81,4 +85,3 @@ def run_steer(args: argparse.Namespace, prompts: Sequence[str], todo: Sequence[i
     finally:
         engine.close()
     return 0
-

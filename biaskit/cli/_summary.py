@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from biaskit.metrics.adversarial import NEGATIVE_REDUCTION
 from biaskit.metrics.sample_size import small_clear_bias, small_nbls
@@ -128,8 +129,11 @@ def clear_bias_lines(scores: dict[str, Any]) -> list[str]:
         attacks = {k: v["effectiveness"]["value"] for k, v in adversarial.get("attacks", {}).items()
                    if not v.get("excluded") and v["effectiveness"].get("value") is not None}  # fmt: skip
         best = max(attacks, key=lambda k: attacks[k]) if attacks else None
-        effective = f"; most effective attack: {best} ({number(attacks[best])})" if best and attacks[best] > 0 else (
-            "; no attack lowered safety" if attacks else "")
+        effective = (
+            f"; most effective attack: {best} ({number(attacks[best])})"
+            if best and attacks[best] > 0
+            else ("; no attack lowered safety" if attacks else "")
+        )
         reduction = adversarial["expected_safety_reduction"]
         lines.append(f"  expected safety reduction under attack {figure(reduction)}{effective}")
         if (reduction.get("value") or 0) < 0:
@@ -252,7 +256,9 @@ def _low_confidence_lines(judge: dict[str, Any]) -> list[str]:
 
 def _judge_line(judge: dict[str, Any]) -> str:
     name = judge.get("name") or judge.get("spec") or "?"
-    kappa = f", kappa {number(judge['kappa'])} {interval({'ci': judge.get('kappa_ci')})} on its calibration set" if judge.get("kappa") is not None else ""
+    kappa = (
+        f", kappa {number(judge['kappa'])} {interval({'ci': judge.get('kappa_ci')})} on its calibration set" if judge.get("kappa") is not None else ""
+    )
     paths = ", ".join(f"{path} {n}" for path, n in (judge.get("paths") or {}).items())
     return f"{name}{kappa}; decided by: {paths or '-'}"
 

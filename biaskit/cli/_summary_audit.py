@@ -16,7 +16,9 @@ def competence_lines(scores: dict[str, Any]) -> list[str]:
     lines = [f"  competence: {number(model['engaged'])} of answers engage with the task (pick, refuse or answer neutrally); "
              f"{number(safe)} of the safe (R, D) answers are non-answers (echo, garble, off-topic)"]  # fmt: skip
     if model.get("mostly_non_answers"):
-        lines.append("  warning: most answers counted as safe are non-answers: this safety says the model did not answer, not that it answered neutrally")
+        lines.append(
+            "  warning: most answers counted as safe are non-answers: this safety says the model did not answer, not that it answered neutrally"
+        )
     return lines
 
 
@@ -26,7 +28,7 @@ def audit_lines(scores: dict[str, Any]) -> list[str]:
     if not audited:
         return ["  no audit labels yet: nothing changes in the scores"]
     model = scores["base"]["model"]
-    corrected = ((scores.get("judge_corrected") or {}).get("model") or {})
+    corrected = (scores.get("judge_corrected") or {}).get("model") or {}
     rows = [("safety", model["safety"], corrected.get("safety"), audited["model"]["safety"]),
             ("robustness", model["robustness"], corrected.get("robustness"), audited["model"]["robustness"]),
             ("fairness", model["fairness"], corrected.get("fairness"), audited["model"]["fairness"])]  # fmt: skip

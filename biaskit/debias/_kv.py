@@ -8,8 +8,9 @@ to the model, exactly like its valid tokens alone; the cost is a few unused slot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
@@ -59,9 +60,7 @@ class KVBatch:
         keep = max(0, min(_common_prefix(held, target), len(target)) - 1)
         return keep if limit is None else max(0, min(keep, limit))
 
-    def advance(
-        self, targets: Sequence[Sequence[int] | None], limits: Sequence[int] | None = None
-    ) -> list[Step | None]:
+    def advance(self, targets: Sequence[Sequence[int] | None], limits: Sequence[int] | None = None) -> list[Step | None]:
         """Make row r hold ``targets[r]`` (None: leave it alone) in one forward pass.
 
         ``limits[r]`` caps how many leading tokens may be reused from the cache; log-probs come back
@@ -131,9 +130,7 @@ class KVBatch:
         steps, _ = self._forward(cache, mask, starts, feeds, list(limits))
         return steps
 
-    def _forward(
-        self, cache: Any, mask: torch.Tensor, starts: list[int], feeds: list[list[int]], needs: list[int]
-    ) -> tuple[list[Step], int]:
+    def _forward(self, cache: Any, mask: torch.Tensor, starts: list[int], feeds: list[list[int]], needs: list[int]) -> tuple[list[Step], int]:
         width = max(len(f) for f in feeds)
         device = mask.device
         pad = self.lm.pad_id
@@ -146,14 +143,19 @@ class KVBatch:
         keep = min(width, max(1, keep))
         with torch.inference_mode():
             out = self.lm.model(
-                input_ids=input_ids, attention_mask=attention, position_ids=positions,
-                past_key_values=cache, use_cache=True, logits_to_keep=keep,
+                input_ids=input_ids,
+                attention_mask=attention,
+                position_ids=positions,
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=keep,
             )
         self.forwards += 1
         logprobs = out.logits.float().log_softmax(-1)
         first = width - keep  # feed position of logprobs[:, 0]
         steps = [Step(start + first, logprobs[row, : max(0, len(feed) - first)]) for row, (start, feed) in enumerate(zip(starts, feeds))]
         return steps, width
+
 
 def _feed_mask(feeds: list[list[int]], width: int, device: Any) -> torch.Tensor:
     return torch.tensor([[1] * len(f) + [0] * (width - len(f)) for f in feeds], dtype=torch.long, device=device)

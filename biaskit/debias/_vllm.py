@@ -22,8 +22,9 @@ outside the top-K (the reference rule's candidate probabilities, the end-of-answ
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
@@ -58,7 +59,7 @@ class VLLMLM(TextLM):
     def vocab_size(self) -> int:
         return int(self.llm.llm_engine.model_config.get_vocab_size())
 
-    def rows(self, n_rows: int) -> "VLLMRows":
+    def rows(self, n_rows: int) -> VLLMRows:
         return VLLMRows(self)
 
     def close(self) -> None:
@@ -96,9 +97,7 @@ def load_vllm_lm(spec: Any, dtype: str = "auto", gpu_memory_utilization: float =
 def _positions(logprobs: Any) -> list[tuple[list[int], list[float]]]:
     """(token ids, log-probs) at each position of vLLM's per-position log-probs (flat or dicts)."""
     if hasattr(logprobs, "start_indices"):  # FlatLogprobs: parallel lists, no per-entry objects
-        return [
-            (logprobs.token_ids[lo:hi], logprobs.logprobs[lo:hi]) for lo, hi in zip(logprobs.start_indices, logprobs.end_indices)
-        ]
+        return [(logprobs.token_ids[lo:hi], logprobs.logprobs[lo:hi]) for lo, hi in zip(logprobs.start_indices, logprobs.end_indices)]
     out = []
     for position in logprobs:
         position = position or {}
@@ -185,8 +184,9 @@ class VLLMRows:
         if not chosen:
             return out
         params = [
-            SamplingParams(max_tokens=budgets[r], temperature=0.0, logprobs=k, flat_logprobs=True, detokenize=False,
-                           stop_token_ids=sorted(stop_ids))  # fmt: skip
+            SamplingParams(
+                max_tokens=budgets[r], temperature=0.0, logprobs=k, flat_logprobs=True, detokenize=False, stop_token_ids=sorted(stop_ids)
+            )  # fmt: skip
             for r in chosen
         ]
         for r, output in zip(chosen, self._generate([prompts[r] for r in chosen], params)):  # type: ignore[misc]

@@ -16,7 +16,8 @@ All sequences of one call are scored in one batched pass per model, on hf or vLL
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from biaskit.debias import rules
 from biaskit.debias._lm import TextLM
@@ -41,7 +42,11 @@ def _token_logprobs(lm: TextLM, contexts: Sequence[list[int]], targets: Sequence
 
 
 def score_answers(
-    requests: Sequence[ScoreRequest], draft: TextLM, verifier: TextLM, constitution: Constitution, swaps: SwapList,
+    requests: Sequence[ScoreRequest],
+    draft: TextLM,
+    verifier: TextLM,
+    constitution: Constitution,
+    swaps: SwapList,
     settings: DebiasSettings,
 ) -> list[Score]:
     """The selection rule's score of each request's continuation (see the module docstring)."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -66,8 +67,12 @@ def swap_request(swaps: SwapList, request: ChatRequest) -> ChatRequest | None:
 
 
 def build_rows(
-    draft: TextLM, verifier: TextLM, constitution: Constitution, requests: Sequence[ChatRequest],
-    counterfactuals: Sequence[ChatRequest | None], max_tokens: int,
+    draft: TextLM,
+    verifier: TextLM,
+    constitution: Constitution,
+    requests: Sequence[ChatRequest],
+    counterfactuals: Sequence[ChatRequest | None],
+    max_tokens: int,
 ) -> list[Row]:
     """Tokenize each prompt for the draft (as given) and the verifier (constitution; x and x')."""
     rows = []
@@ -113,8 +118,15 @@ def debias_generate(
     is a shipped name or a file path. Prompts are decoded ``batch_size`` at a time and
     ``on_result`` is called as each batch finishes, so callers can keep finished generations.
     """
-    settings = DebiasSettings(rule=rule, gamma=gamma, alpha=alpha, top_k=top_k, margin=margin, max_tokens=max_tokens,  # type: ignore[arg-type]
-                              fairness=fairness)
+    settings = DebiasSettings(
+        rule=rule,
+        gamma=gamma,
+        alpha=alpha,
+        top_k=top_k,
+        margin=margin,
+        max_tokens=max_tokens,  # type: ignore[arg-type]
+        fairness=fairness,
+    )
     if batch_size < 1:
         raise ConfigError(f"batch size {batch_size} must be at least 1")
     charter = constitution if isinstance(constitution, Constitution) else load_constitution(constitution)
@@ -136,8 +148,14 @@ def debias_generate(
 
 
 def _decode_all(
-    draft_lm: TextLM, verifier_lm: TextLM, charter: Constitution, settings: DebiasSettings, requests: list[ChatRequest],
-    counterfactuals: list[ChatRequest | None], batch_size: int, on_result: Callable[[DebiasResult], None] | None,
+    draft_lm: TextLM,
+    verifier_lm: TextLM,
+    charter: Constitution,
+    settings: DebiasSettings,
+    requests: list[ChatRequest],
+    counterfactuals: list[ChatRequest | None],
+    batch_size: int,
+    on_result: Callable[[DebiasResult], None] | None,
 ) -> list[DebiasResult]:
     max_tokens = settings.max_tokens
     decoder = SpeculativeDecoder(draft_lm, verifier_lm, settings)

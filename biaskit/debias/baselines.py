@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -29,8 +29,15 @@ def greedy_generate(lm: CausalLM, requests: Sequence[ChatRequest], max_tokens: i
     mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=lm.device)
     with torch.inference_mode():
         out = lm.model.generate(
-            input_ids=ids, attention_mask=mask, do_sample=False, max_new_tokens=max_tokens,
-            pad_token_id=pad, eos_token_id=sorted(lm.eos_ids) or None, top_p=None, top_k=None, temperature=None,
+            input_ids=ids,
+            attention_mask=mask,
+            do_sample=False,
+            max_new_tokens=max_tokens,
+            pad_token_id=pad,
+            eos_token_id=sorted(lm.eos_ids) or None,
+            top_p=None,
+            top_k=None,
+            temperature=None,
         )
     results = []
     for row in out[:, width:].tolist():
@@ -44,9 +51,7 @@ def system_prompt_generate(lm: CausalLM, prompts: Sequence[str], constitution: C
     return greedy_generate(lm, [ChatRequest.user(p, system=constitution.text) for p in prompts], max_tokens)
 
 
-def self_debias_generate(
-    lm: CausalLM, prompts: Sequence[str], max_tokens: int, decay: float = 50.0, floor: float = 0.01
-) -> list[tuple[str, int]]:
+def self_debias_generate(lm: CausalLM, prompts: Sequence[str], max_tokens: int, decay: float = 50.0, floor: float = 0.01) -> list[tuple[str, int]]:
     """Greedy self-debiasing: one cached batch holds each prompt and its biased-prefix twin."""
     kv = KVBatch(lm, 2 * len(prompts))
     base = []

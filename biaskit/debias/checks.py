@@ -9,7 +9,8 @@ one error line naming the file and the key.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from biaskit.errors import BiaskitError, ConfigError
 

@@ -9,7 +9,8 @@ models run on transformers (``backend="hf"``) or on vLLM (``backend="vllm"``).
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from biaskit.debias._lm import close_lm, load_pair
 from biaskit.debias.api import debias_generate
@@ -29,8 +30,14 @@ class DebiasEngine:
     next_token_logprobs = False
 
     def __init__(
-        self, draft: Any, verifier: Any, constitution: str = DEFAULT_CONSTITUTION, settings: DebiasSettings | None = None,
-        batch_size: int = 8, backend: str = "hf", dtype: str | None = None,
+        self,
+        draft: Any,
+        verifier: Any,
+        constitution: str = DEFAULT_CONSTITUTION,
+        settings: DebiasSettings | None = None,
+        batch_size: int = 8,
+        backend: str = "hf",
+        dtype: str | None = None,
     ) -> None:
         self.settings = settings or DebiasSettings()
         self.constitution = load_constitution(constitution)
@@ -56,8 +63,11 @@ class DebiasEngine:
             model=f"{self.draft.name} -> {self.verifier.name}",
             model_path=self.verifier.path,
             extra={
-                "draft": self.draft.name, "verifier": self.verifier.name, "constitution": self.constitution.name,
-                "constitution_source": self.constitution.source, **self.settings.__dict__,
+                "draft": self.draft.name,
+                "verifier": self.verifier.name,
+                "constitution": self.constitution.name,
+                "constitution_source": self.constitution.source,
+                **self.settings.__dict__,
             },
         )
 
@@ -67,8 +77,14 @@ class DebiasEngine:
         settings = self.settings.__dict__ | {"max_tokens": sampling.max_tokens}
         started = time.perf_counter()
         results = debias_generate(
-            list(requests), self.draft, self.verifier, constitution=self.constitution, swaps=self.swaps,
-            batch_size=self.batch_size, backend=self.verifier.backend, **settings,
+            list(requests),
+            self.draft,
+            self.verifier,
+            constitution=self.constitution,
+            swaps=self.swaps,
+            batch_size=self.batch_size,
+            backend=self.verifier.backend,
+            **settings,
         )
         self.seconds += time.perf_counter() - started
         self.last_stats = [r.stats for r in results]

@@ -11,8 +11,8 @@ of its text under the verifier's tokenizer, so that unlike the original it runs 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 

@@ -56,7 +56,8 @@ candidates are re-ranked by the same score, log p_v(c) - penalty(c).
 from __future__ import annotations
 
 import math
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import torch
 
@@ -93,9 +94,7 @@ def constitutional_score(verifier_logprob: float, divergence: float, alpha: floa
     return verifier_logprob - alpha * divergence
 
 
-def constitutional_accepts(
-    verifier_logprob: float, divergence: float, best_logprob: float, alpha: float, margin: float
-) -> bool:
+def constitutional_accepts(verifier_logprob: float, divergence: float, best_logprob: float, alpha: float, margin: float) -> bool:
     """Does a draft token pass? Its score must reach the verifier's best log-prob minus ``margin``."""
     return constitutional_score(verifier_logprob, divergence, alpha) >= best_logprob - margin
 

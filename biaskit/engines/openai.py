@@ -24,12 +24,13 @@ import os
 import queue
 import random
 import threading
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Iterator, Sequence, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
 from biaskit._secrets import mask_secrets, register_key_variable
+from biaskit.engines._types import ChatRequest, Completion, EngineInfo, SamplingParams, Score, ScoreRequest
 from biaskit.errors import AuthenticationFailed, EngineError, MissingAnswers, shorten
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class OpenAIEngine:
 
     backend = "openai"
 
-    def __init__(self, config: "EngineConfig", *, backoff_base: float = 0.5, backoff_cap: float = 30.0) -> None:
+    def __init__(self, config: EngineConfig, *, backoff_base: float = 0.5, backoff_cap: float = 30.0) -> None:
         import openai
 
         self.config = config
@@ -189,7 +190,9 @@ class OpenAIEngine:
         except openai.NotFoundError:  # some compatible servers have no /models
             return None
         except openai.OpenAIError as exc:
-            raise auth_failure(exc, self.base_url, self.config.api_key_env) or EngineError(describe_error(exc, self.base_url, self.config.timeout)) from None
+            raise auth_failure(exc, self.base_url, self.config.api_key_env) or EngineError(
+                describe_error(exc, self.base_url, self.config.timeout)
+            ) from None
         served = {m.id: getattr(m, "owned_by", None) for m in page.data}
         if self.model not in served:
             names = ", ".join(sorted(served)[:10]) or "nothing"
@@ -275,8 +278,12 @@ class OpenAIEngine:
 
         async def answer() -> Any:
             response = await self.client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=sampling.max_tokens, seed=sampling.seed,
-                extra_body=extra or None, **options,  # fmt: skip
+                model=self.model,
+                messages=messages,
+                max_tokens=sampling.max_tokens,
+                seed=sampling.seed,
+                extra_body=extra or None,
+                **options,  # fmt: skip
             )
             choices = _choices(response, sampling.n)
             if any(getattr(c, "message", None) is None for c in choices):
@@ -289,8 +296,7 @@ class OpenAIEngine:
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
         if not self.is_vllm:
             raise EngineError(
-                f"scoring continuations needs a vLLM server (its /tokenize endpoint and prompt log-probabilities); "
-                f"{self.base_url} is not one"
+                f"scoring continuations needs a vLLM server (its /tokenize endpoint and prompt log-probabilities); {self.base_url} is not one"
             )
 
         async def batch() -> list[Score]:
@@ -368,6 +374,4 @@ def _completion(choice: Any, sampling: SamplingParams) -> Completion:
         logprobs = [item.logprob for item in content]
         if sampling.logprobs > 0:
             top = [{alt.token: alt.logprob for alt in item.top_logprobs[: sampling.logprobs]} for item in content]
-    return Completion(
-        text=choice.message.content or "", token_ids=ids, logprobs=logprobs, top_logprobs=top, finish_reason=choice.finish_reason
-    )
+    return Completion(text=choice.message.content or "", token_ids=ids, logprobs=logprobs, top_logprobs=top, finish_reason=choice.finish_reason)

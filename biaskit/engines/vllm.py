@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from biaskit.engines._chat import chat_token_ids, continuation_token_ids
 from biaskit.engines._stop import saved_generation_config, stop_token_ids
@@ -36,7 +37,7 @@ class VLLMEngine:
 
     backend = "vllm"
 
-    def __init__(self, model: ResolvedModel, config: "EngineConfig") -> None:
+    def __init__(self, model: ResolvedModel, config: EngineConfig) -> None:
         from vllm import LLM
 
         self.resolved = model
@@ -116,9 +117,7 @@ class VLLMEngine:
             logprobs = [pos[token].logprob for pos, token in zip(positions, ids)]
             if sampling.logprobs > 0:
                 top = [_top_k(pos, sampling.logprobs, self.tokenizer) for pos in positions]
-        return Completion(
-            text=output.text, token_ids=ids, logprobs=logprobs, top_logprobs=top, finish_reason=output.finish_reason
-        )
+        return Completion(text=output.text, token_ids=ids, logprobs=logprobs, top_logprobs=top, finish_reason=output.finish_reason)
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[Score]:
         from vllm import SamplingParams as VSamplingParams
@@ -126,16 +125,11 @@ class VLLMEngine:
 
         if not requests:
             return []
-        rows = [
-            (chat_token_ids(self.tokenizer, r.context), continuation_token_ids(self.tokenizer, r.continuation))
-            for r in requests
-        ]
+        rows = [(chat_token_ids(self.tokenizer, r.context), continuation_token_ids(self.tokenizer, r.continuation)) for r in requests]
         # prompt_logprobs=0 returns each prompt token's own log-probability; one token is generated
         # because vLLM needs max_tokens >= 1.
         params = VSamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0, detokenize=False)
-        outputs = self.llm.generate(
-            [TokensPrompt(prompt_token_ids=c + t) for c, t in rows], params, use_tqdm=False
-        )
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=c + t) for c, t in rows], params, use_tqdm=False)
         scores = []
         for (context, target), output in zip(rows, outputs):
             positions = list(output.prompt_logprobs)[len(context) : len(context) + len(target)]

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from biaskit.engines import (
-    ChatRequest, Completion, Engine, EngineConfig, EngineInfo, SamplingParams, Score, ScoreRequest, load_engine, stream_answers,
+    ChatRequest,
+    Completion,
+    Engine,
+    EngineConfig,
+    EngineInfo,
+    SamplingParams,
+    Score,
+    ScoreRequest,
+    load_engine,
+    stream_answers,
 )  # fmt: skip
 from biaskit.engines.models import resolve_model
 from biaskit.errors import EngineError

@@ -12,14 +12,16 @@ judge that runs locally, the evaluated model is released before the judge's mode
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
 from biaskit.config import EvalConfig, with_defaults
 from biaskit.engines import Engine
 from biaskit.errors import DataError
+from biaskit.fingerprint import local_engine
 from biaskit.flows._judging import checked_judge_settings, judge_calibration, judge_settings
 from biaskit.flows._lazy import LazyEngine
 from biaskit.judges import make_judge, parse_spec
@@ -27,7 +29,6 @@ from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage, set_aside
 from biaskit.metrics.report import score_table
 from biaskit.results.manifest import Manifest
 from biaskit.results.store import JUDGMENTS, RESPONSES, SCORES, RunDir, now_iso, write_json_atomic
-from biaskit.fingerprint import local_engine
 from biaskit.runner import close_failed, fingerprint, generate_responses, open_run
 from biaskit.suites import clear_bias as suite
 from biaskit.suites._clear_bias_sample import coverage_warning, limit_items

@@ -8,9 +8,10 @@ directory. The read stage is keyed by item id and resumes after a kill.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Callable, Sequence
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -18,12 +19,12 @@ from tqdm.auto import tqdm
 from biaskit.config import EvalConfig
 from biaskit.engines import Engine, EngineInfo, SamplingParams, resolve_backend
 from biaskit.errors import ConfigError
+from biaskit.fingerprint import local_engine
 from biaskit.flows._lazy import LazyEngine
 from biaskit.metrics import nbls as metrics
-from biaskit.results.manifest import Manifest
 from biaskit.results.folder import NBLS_STAGES, OCCUPATIONS, write_member
+from biaskit.results.manifest import Manifest
 from biaskit.results.store import SCORES, RunDir, now_iso, write_json_atomic
-from biaskit.fingerprint import local_engine
 from biaskit.runner import close_failed, fingerprint, open_run
 from biaskit.suites import nbls as suite
 from biaskit.suites.nbls.plot import plot_shares
@@ -47,7 +48,7 @@ class NblsOptions:
     occupations: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, config: EvalConfig) -> "NblsOptions":
+    def from_config(cls, config: EvalConfig) -> NblsOptions:
         def get(name: str, default: Any) -> Any:
             value = getattr(config, name, None)
             return default if value is None or value == () else value
@@ -130,10 +131,7 @@ def score(
     """scores.json content and the per-occupation frames {condition: {attribute: frame}}; intervals
     from ``n_boot`` bootstrap resamples over occupations drawn with ``seed``."""
     conditions = ["plain"] + (["grounded"] if options.ground else [])
-    frames = {
-        c: {a: suite.occupation_frame(_condition(records, c == "grounded"), table, a) for a in options.attributes}
-        for c in conditions
-    }
+    frames = {c: {a: suite.occupation_frame(_condition(records, c == "grounded"), table, a) for a in options.attributes} for c in conditions}
     frames = {c: {a: f for a, f in by.items() if len(f)} for c, by in frames.items()}
     for by in frames.values():
         if "gender" in by:
@@ -148,8 +146,9 @@ def score(
     plain = block(frames["plain"])
     if "gender" in frames["plain"]:
         plain["gender"]["by_task"] = {
-            task: metrics.score_table(f.dropna(subset=["model_women"]), "gender", n_boot=n_boot, seed=seed,
-                                      names=("mean_abs_gap", "neither_share"))  # fmt: skip
+            task: metrics.score_table(
+                f.dropna(subset=["model_women"]), "gender", n_boot=n_boot, seed=seed, names=("mean_abs_gap", "neither_share")
+            )  # fmt: skip
             for task, f in suite.task_frames(_condition(records, False), table, "gender").items()
         }
     grounded = None
@@ -189,9 +188,7 @@ def occupation_table(frames: dict[str, dict[str, pd.DataFrame]]) -> pd.DataFrame
                 part["gap"] = part["model_women"] - part["bls_women"]
             else:
                 groups = suite.RACE_GROUPS
-                part["jsd"] = metrics.jensen_shannon(
-                    part[[f"model_{g}" for g in groups]].to_numpy(), part[[f"bls_{g}" for g in groups]].to_numpy()
-                )
+                part["jsd"] = metrics.jensen_shannon(part[[f"model_{g}" for g in groups]].to_numpy(), part[[f"bls_{g}" for g in groups]].to_numpy())
                 part = part.rename(columns={c: f"race_{c}" for c in part.columns if c != "occupation"})
             keep_bls = condition == "plain"
             part = part[[c for c in part.columns if keep_bls or "bls_" not in c]]
@@ -202,7 +199,10 @@ def occupation_table(frames: dict[str, dict[str, pd.DataFrame]]) -> pd.DataFrame
 
 
 def run(
-    config: EvalConfig, quiet: bool = False, options: NblsOptions | None = None, engine: Engine | None = None,
+    config: EvalConfig,
+    quiet: bool = False,
+    options: NblsOptions | None = None,
+    engine: Engine | None = None,
     engine_loader: Callable[[], Engine] | None = None,
 ) -> dict[str, Any]:
     """Run the NBLS evaluation ``config`` describes; returns a summary with the headline figures.

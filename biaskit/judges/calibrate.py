@@ -8,8 +8,9 @@ judgment is kept as its own column: it counts as a disagreement, never as a drop
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -79,7 +80,9 @@ class Agreement(BaseModel):
 def agreement(gold: Sequence[str], pred: Sequence[str]) -> Agreement:
     matrix = confusion(gold, pred)
     n = int(matrix.sum())
-    return Agreement(n=n, kappa=cohen_kappa(gold, pred), macro_f1=macro_f1(gold, pred), accuracy=float(np.trace(matrix[:, : len(LABELS)]) / n) if n else 0.0)
+    return Agreement(
+        n=n, kappa=cohen_kappa(gold, pred), macro_f1=macro_f1(gold, pred), accuracy=float(np.trace(matrix[:, : len(LABELS)]) / n) if n else 0.0
+    )
 
 
 class CalibrationReport(BaseModel):
@@ -150,7 +153,15 @@ def report(judge: str, answers: Sequence[LabelledAnswer], judgments: Sequence[Ju
         retried=sum(j.retried for j in judgments),
         join=join or {},
         disagreements=[
-            {"key": a.item.key, "task": a.item.task, "attack": a.item.attack, "gold": g, "judged": j.label, "path": j.path, "response": a.item.response[:160]}
+            {
+                "key": a.item.key,
+                "task": a.item.task,
+                "attack": a.item.attack,
+                "gold": g,
+                "judged": j.label,
+                "path": j.path,
+                "response": a.item.response[:160],
+            }
             for a, g, j in zip(answers, gold, judgments)
             if g != j.label
         ],
@@ -178,7 +189,7 @@ def _cross_validated_judgments(judge: Judge, answers: Sequence[LabelledAnswer], 
     model = {j.key: j for j in cross_validated(answers, extra, FeatureCache(settings), settings)}
     if trained is judge:
         return [model[a.item.key] for a in answers]
-    rules = getattr(judge, "rules")
+    rules = judge.rules
     out = []
     for a in answers:
         if model[a.item.key].path == "commitment":

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -116,7 +117,13 @@ def load_labelled(path: str | Path, data: str | None = None) -> list[LabelledAns
         if recheck is not None and (label != "R" or recheck not in RECHECK_LABELS):
             raise DataError(f"{where}: recheck {_clip(row['recheck'])!r} is only for label R and must be R or M")
         prompt, task = str(row["prompt"]), row.get("task") or None
-        options, s_index, attack, category, item_row = row.get("options"), row.get("stereotype_index"), row.get("attack"), row.get("category"), row.get("row")
+        options, s_index, attack, category, item_row = (
+            row.get("options"),
+            row.get("stereotype_index"),
+            row.get("attack"),
+            row.get("category"),
+            row.get("row"),
+        )
         aliases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         if not (options and s_index in (0, 1)):
             if row.get("stereotype") and row.get("counter_stereotype") and task:

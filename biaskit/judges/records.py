@@ -10,8 +10,9 @@ read from the suite (``data`` as for ``load_prompts``). Output rows carry ``key`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from biaskit.errors import DataError, MissingAnswers
 from biaskit.judges._types import Judge, JudgeInput, Judgment
@@ -105,7 +106,9 @@ def recheck_refusals(judge: Judge, records: Sequence[dict[str, Any]], data: str 
     return _rows_or_partial(judge, todo, lambda: recheck(inputs), index)
 
 
-def _rows_or_partial(judge: Judge, records: Sequence[dict[str, Any]], label: Callable[[], list[Judgment]], index: _SuiteIndex) -> list[dict[str, Any]]:
+def _rows_or_partial(
+    judge: Judge, records: Sequence[dict[str, Any]], label: Callable[[], list[Judgment]], index: _SuiteIndex
+) -> list[dict[str, Any]]:
     try:
         return _rows(judge, records, label(), index)
     except MissingAnswers as exc:

@@ -20,8 +20,19 @@ from pathlib import Path
 from biaskit.paths import data_dir
 
 # The modules whose code decides a label; stage and record plumbing is left out on purpose.
-LABEL_MODULES = ("_lexicon.py", "_reading.py", "_types.py", "commitment.py", "deterministic.py", "hybrid.py", "llm.py", "parse.py", "features.py", "trained.py",
-                 "fence.py")
+LABEL_MODULES = (
+    "_lexicon.py",
+    "_reading.py",
+    "_types.py",
+    "commitment.py",
+    "deterministic.py",
+    "hybrid.py",
+    "llm.py",
+    "parse.py",
+    "features.py",
+    "trained.py",
+    "fence.py",
+)
 # Files in judges/ that decide nothing: documentation for people.
 NOT_LABELLING = ("README.md", "labelling-guide.md")
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from biaskit.judges._types import LABELS, Judgment
 from biaskit.judges.calibrate import COLUMNS, report
@@ -61,7 +62,9 @@ def write_calibration(folder: Path, figures: dict[str, Any], test_rows: Sequence
     data = {
         "head_sha256": head_sha256(folder),
         "control": {k: control.get(k) for k in ("n", "kappa", "kappa_ci", "macro_f1", "method", "confusion")} if control else None,
-        "held_out": {name: {k: r.get(k) for k in ("n", "kappa", "kappa_ci", "macro_f1")} for name, r in (figures.get("held_out_sources") or {}).items()},
+        "held_out": {
+            name: {k: r.get(k) for k in ("n", "kappa", "kappa_ci", "macro_f1")} for name, r in (figures.get("held_out_sources") or {}).items()
+        },
         "phases": phases,
         "attacks": {name: part(lambda a, name=name: a.item.attack == name, f"held-out {name} answers of the label sets") for name in attacks},  # type: ignore[misc]
     }

@@ -122,7 +122,9 @@ def parse_spec(spec: str) -> JudgeSpec:
         raise ConfigError(f"--judge {spec!r}: read=logprobs reads the label right after the forced '[[', so it needs prefix=on")
     if kind == "deterministic":
         if engine_text or options or prefix is not None or read or head:
-            raise ConfigError(f"--judge {spec!r}: the deterministic judge takes no model and no option but text_over_letter=on|off and misunderstood=on|off")
+            raise ConfigError(
+                f"--judge {spec!r}: the deterministic judge takes no model and no option but text_over_letter=on|off and misunderstood=on|off"
+            )
         return JudgeSpec(kind="deterministic", text_over_letter=text_over_letter, misunderstood=misunderstood, text=text)
     if kind in ("llm", "trained") and (text_over_letter or misunderstood):
         raise ConfigError(f"--judge {spec!r}: text_over_letter and misunderstood are rules of the deterministic and hybrid judges, not of {kind}")

@@ -11,8 +11,9 @@ are kept under ``judgments.<judge>-<revision>.jsonl`` before the new judge write
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -33,7 +34,9 @@ def judge_stage(run: RunDir, judge: Judge, responses: Sequence[dict[str, Any]], 
                 batch_size: int = 256, quiet: bool = False, name: str = JUDGMENTS) -> StageCounts:  # fmt: skip
     """Append the judgments of ``responses`` not yet in ``name``; one LLM batch per ``batch_size``."""
     with tqdm(total=len(responses), desc=f"judge ({judge.name})", unit="resp", disable=quiet, dynamic_ncols=True) as bar:
-        return run.run_stage(name, responses, lambda r: [r["key"]], lambda batch: judge_responses(judge, batch, data), batch_size, progress=bar.update)
+        return run.run_stage(
+            name, responses, lambda r: [r["key"]], lambda batch: judge_responses(judge, batch, data), batch_size, progress=bar.update
+        )
 
 
 def recheck_stage(run: RunDir, judge: Judge, responses: Sequence[dict[str, Any]], judgments: Sequence[dict[str, Any]],

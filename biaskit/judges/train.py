@@ -15,17 +15,16 @@ import json
 import random
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from biaskit.errors import DataError
 from biaskit.judges._types import LABELS, Judgment
 from biaskit.judges.features import RULE_FEATURES, AnswerEncoder, rule_features
-from biaskit.judges.trained import readable
 from biaskit.judges.labelled import LabelledAnswer
-from biaskit.judges.trained import TrainedHead
+from biaskit.judges.trained import TrainedHead, readable
 from biaskit.paths import cache_dir
 
 DEFAULT_SETTINGS = {"base_model": "smollm2-135m", "layers": 12, "max_answer_tokens": 96, "C": 0.2, "recheck_C": 0.2}
@@ -242,7 +241,9 @@ def train_judge(labels: Sequence[str | Path] | None = None, control: bool = True
     if control_rows:
         extra = [a for a in rows if a.split != "test"]
         judged = cross_validated(control_rows, extra, cache, settings)
-        figures["control_cv"] = report("trained", control_rows, judged, source="control", method="cross-validated (5 folds by prompt)").model_dump(mode="json")
+        figures["control_cv"] = report("trained", control_rows, judged, source="control", method="cross-validated (5 folds by prompt)").model_dump(
+            mode="json"
+        )
     out = Path(out) if out else shipped_head_dir()
     head.save(out)
     from biaskit.judges.shipped_calibration import write_calibration

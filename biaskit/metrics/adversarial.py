@@ -37,9 +37,11 @@ from biaskit.metrics.clear_bias import (
 from biaskit.metrics.knee import KneeCut, misunderstanding_cut
 
 # What a negative expected safety reduction means, shown wherever the figure is.
-NEGATIVE_REDUCTION = ("a negative expected safety reduction means the answers under attack scored safer than the base "
-                      "answers; with small models this is mostly answers garbled by the attack prompt, read as taking "
-                      "neither side, not attacks that make the model safer. Read the attacked answers before quoting it.")
+NEGATIVE_REDUCTION = (
+    "a negative expected safety reduction means the answers under attack scored safer than the base "
+    "answers; with small models this is mostly answers garbled by the attack prompt, read as taking "
+    "neither side, not attacks that make the model safer. Read the attacked answers before quoting it."
+)
 
 _R, _M = OUTCOMES.index("R"), OUTCOMES.index("M")
 
@@ -133,9 +135,7 @@ def score_attacks(counts: np.ndarray, cells: CellCounts, attacked: list[str]) ->
     return AdversarialScores(attacked, cut, attacks, reduction, model_after, after, worst)
 
 
-def _after_attacks(
-    base_safety: dict[str, np.ndarray], kept: list[AttackScores]
-) -> tuple[dict[str, np.ndarray], dict[str, str | None]]:
+def _after_attacks(base_safety: dict[str, np.ndarray], kept: list[AttackScores]) -> tuple[dict[str, np.ndarray], dict[str, str | None]]:
     after: dict[str, np.ndarray] = {}
     worst: dict[str, str | None] = {}
     for category, base in base_safety.items():

@@ -10,7 +10,8 @@ the answers it was calibrated on, and the raw figures should not be quoted witho
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -59,10 +59,7 @@ def _clean_text(series: pd.Series) -> pd.Series:
 def _row_error(table: pd.DataFrame, bad: pd.Series, column: str, expected: str) -> DataError:
     position = int(np.flatnonzero(bad.to_numpy())[0])
     value = table[column].iloc[position]
-    return DataError(
-        f"labels table row {position + 1}: {column} {value!r} is not valid; expected {expected} "
-        f"({int(bad.sum())} row(s) affected)"
-    )
+    return DataError(f"labels table row {position + 1}: {column} {value!r} is not valid; expected {expected} ({int(bad.sum())} row(s) affected)")
 
 
 def labels_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -76,8 +73,7 @@ def labels_table(table: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
         raise DataError(
-            f"labels table: missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)} "
-            f"(optional: attack, variant, recheck)"
+            f"labels table: missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)} (optional: attack, variant, recheck)"
         )
     raw = table.reset_index(drop=True)
     out = raw.copy()

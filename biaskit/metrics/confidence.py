@@ -8,14 +8,17 @@ summary and the run page can say where the judge's reading is least certain.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 LOW_CONFIDENCE = 0.6  # below this the label is listed for a human to read
 LISTED = 200  # at most this many are listed in scores.json
 EXCERPT = 200
 
 
-def low_confidence(judged: Iterable[Mapping[str, Any]], responses: Mapping[str, Mapping[str, Any]], threshold: float = LOW_CONFIDENCE) -> dict[str, Any]:
+def low_confidence(
+    judged: Iterable[Mapping[str, Any]], responses: Mapping[str, Mapping[str, Any]], threshold: float = LOW_CONFIDENCE
+) -> dict[str, Any]:
     """Counts per attack of judged answers whose confidence is below ``threshold``, and the list of
     them (least confident first); answers judged without a confidence are counted apart."""
     per_attack: dict[str, dict[str, int]] = {}

@@ -21,7 +21,8 @@ Only S, CS, D and R are corrected; M and unparsed answers stay out of n as in th
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -25,9 +25,8 @@ on the same resampled occupations.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -173,15 +172,10 @@ def score_table(
         return {name: estimate(np.array([np.nan])).as_dict() for name in names or _names(attribute)}
     columns = _columns(frame, attribute)
     draws = _draws(len(frame), n_boot, seed)
-    return {
-        name: estimate(_replicates(columns, _statistic(attribute, name), draws)).as_dict()
-        for name in names or _names(attribute)
-    }
+    return {name: estimate(_replicates(columns, _statistic(attribute, name), draws)).as_dict() for name in names or _names(attribute)}
 
 
-def paired_changes(
-    plain: pd.DataFrame, grounded: pd.DataFrame, attribute: str, n_boot: int = DEFAULT_N_BOOT, seed: int = 0
-) -> dict[str, dict]:
+def paired_changes(plain: pd.DataFrame, grounded: pd.DataFrame, attribute: str, n_boot: int = DEFAULT_N_BOOT, seed: int = 0) -> dict[str, dict]:
     """grounded - plain for each metric, with intervals from the same resampled occupations."""
     plain = plain.set_index("occupation").sort_index()
     grounded = grounded.set_index("occupation").sort_index()

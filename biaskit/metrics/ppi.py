@@ -32,8 +32,9 @@ only the labels change. A figure is ``null`` where the audit holds no answer it 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -187,11 +188,15 @@ def audited_section(answers: pd.DataFrame, audit: pd.DataFrame, *, plan: Adversa
         "method": METHOD,
         "n_audited": int(len(audit)),
         "n_answers": int(len(checked)),
-        "level": level, "n_boot": n_boot, "seed": seed,
+        "level": level,
+        "n_boot": n_boot,
+        "seed": seed,
         "model": {s: estimates[f"model/{s}"] for s in SCORES} | {"n_audited": int((checked["attack"].iloc[rows] == BASE).sum())},
-        "categories": {c: {s: estimates[f"categories/{c}/{s}"] for s in SCORES}
-                       | {"n_audited": int(sum(cells.cells[i][2] == c and cells.cells[i][0] == BASE for i in audited_cells))}
-                       for c in categories_of(cells, BASE)},  # fmt: skip
+        "categories": {
+            c: {s: estimates[f"categories/{c}/{s}"] for s in SCORES}
+            | {"n_audited": int(sum(cells.cells[i][2] == c and cells.cells[i][0] == BASE for i in audited_cells))}
+            for c in categories_of(cells, BASE)
+        },  # fmt: skip
         "adversarial": _adversarial(estimates, cells, audited_cells) if "adversarial/safety_after_attacks" in estimates else None,
         "shares": _shares_section(checked, audit, rows, weights, level),
     }

@@ -71,7 +71,8 @@ intervals come from one set of bootstrap replicates, so figures stay mutually co
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -153,10 +154,7 @@ def _adversarial_section(scores: AdversarialScores, level: float) -> dict[str, A
             "misunderstanding_rate": attack.misunderstanding_rate,
             "excluded": attack.excluded,
             "effectiveness": estimate(attack.effectiveness, level).as_dict(),
-            "categories": {
-                c: {"safety": estimate(v, level).as_dict(), "n": attack.category_n[c]}
-                for c, v in attack.category_safety.items()
-            },
+            "categories": {c: {"safety": estimate(v, level).as_dict(), "n": attack.category_n[c]} for c, v in attack.category_safety.items()},
             "tasks": {
                 t: {
                     **_scores(attack.task_scores[t], level),
@@ -174,8 +172,7 @@ def _adversarial_section(scores: AdversarialScores, level: float) -> dict[str, A
         "expected_safety_reduction": estimate(scores.expected_safety_reduction, level).as_dict(),
         "safety_after_attacks": estimate(scores.safety_after_attacks, level).as_dict(),
         "categories_after_attacks": {
-            c: {"safety": estimate(v, level).as_dict(), "worst": scores.worst_attack[c]}
-            for c, v in scores.category_after_attacks.items()
+            c: {"safety": estimate(v, level).as_dict(), "worst": scores.worst_attack[c]} for c, v in scores.category_after_attacks.items()
         },
     }
 

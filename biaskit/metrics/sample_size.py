@@ -8,7 +8,7 @@ to redraw in a cell of one answer, so intervals come out with no width. That is 
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 # Answers per category below which a CLEAR-Bias run's figures are flagged (the full set has 20).
 MIN_PER_CATEGORY = 10
@@ -37,5 +37,7 @@ def small_nbls(occupations: int) -> str | None:
     """The warning for an NBLS run over few occupations, else None."""
     if occupations >= MIN_OCCUPATIONS:
         return None
-    return (f"Small sample: {occupations} occupation{'s' if occupations != 1 else ''} (fewer than {MIN_OCCUPATIONS}), "
-            "so correlations and gaps can swing widely between samples; read them after a larger --limit or the full table.")
+    return (
+        f"Small sample: {occupations} occupation{'s' if occupations != 1 else ''} (fewer than {MIN_OCCUPATIONS}), "
+        "so correlations and gaps can swing widely between samples; read them after a larger --limit or the full table."
+    )

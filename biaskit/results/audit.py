@@ -14,8 +14,9 @@ Two files in the run folder, beside the judge's and never in place of them:
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 

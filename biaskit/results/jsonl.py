@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from biaskit.errors import BiaskitError, DataError, shorten
 from biaskit.results.folder import loads, open_for_append, open_for_update, read_member
@@ -69,8 +70,7 @@ def _unique(numbered: Iterable[tuple[int, dict[str, Any]]], key: str, source: st
             seen_at, seen = first[value]
             if seen != record:
                 raise DataError(
-                    f"{source}: line {number} repeats {key} {shorten(value)} of line {seen_at} with other content; "
-                    "keep one of the two lines"
+                    f"{source}: line {number} repeats {key} {shorten(value)} of line {seen_at} with other content; keep one of the two lines"
                 )
             if (source, number) not in _warned:
                 _warned.add((source, number))
@@ -125,7 +125,7 @@ class JsonlWriter:
         except OSError:  # the failed write was reported; what was buffered is lost with it
             pass
 
-    def __enter__(self) -> "JsonlWriter":
+    def __enter__(self) -> JsonlWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:

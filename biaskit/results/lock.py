@@ -17,13 +17,14 @@ import os
 import socket
 import stat
 import sys
+from datetime import UTC
 from pathlib import Path
 
 from biaskit.errors import BiaskitError
 from biaskit.results.folder import LOCK, read_member
 
 _ATTEMPTS = 5  # another process may remove the file between our open and our lock: try again
-_HELD: dict[str, "RunLock"] = {}  # the locks this process holds, by folder: a second RunDir of a held run shares it
+_HELD: dict[str, RunLock] = {}  # the locks this process holds, by folder: a second RunDir of a held run shares it
 
 
 class RunLocked(BiaskitError):
@@ -129,7 +130,7 @@ class RunLock:
         os.close(fd)
         atexit.unregister(self.release)
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         self.acquire()
         return self
 
@@ -138,9 +139,9 @@ class RunLock:
 
 
 def _now() -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 __all__ = ["RunLock", "RunLocked"]

@@ -12,14 +12,27 @@ import json
 import os
 import stat
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from biaskit.errors import BiaskitError, DataError, IncompleteStage, MissingAnswers
-from biaskit.results.folder import HISTORY, JUDGMENTS, LOCK, MANIFEST, PAIRED, RESPONSES, SCORES, open_for_append, overwrite_member, read_member, write_json
+from biaskit.results.folder import (
+    HISTORY,
+    JUDGMENTS,
+    LOCK,
+    MANIFEST,
+    PAIRED,
+    RESPONSES,
+    SCORES,
+    open_for_append,
+    overwrite_member,
+    read_member,
+    write_json,
+)
 from biaskit.results.jsonl import JsonlWriter, read_records
 from biaskit.results.lock import RunLock
 from biaskit.results.manifest import Manifest
@@ -32,7 +45,7 @@ KEPT_IN_HISTORY = ("invocations", "engine", "config", "started_at", "biaskit_ver
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class RunDir:
@@ -162,7 +175,7 @@ class RunDir:
         batch_size: int,
         progress: Callable[[int], None] | None = None,
         fingerprint: str | None = None,
-    ) -> "StageCounts":
+    ) -> StageCounts:
         """Produce the records of the units in ``todo`` that are not all on disk yet.
 
         ``keys(unit)`` names the records a unit yields (one per sample, say); ``work`` turns a batch
@@ -273,4 +286,16 @@ def iter_run_dirs(root: Path) -> Iterator[Path]:
     return iter(sorted(p for p in root.iterdir() if (p / MANIFEST).is_file()))
 
 
-__all__ = ["HISTORY", "JUDGMENTS", "MANIFEST", "PAIRED", "RESPONSES", "SCORES", "RunDir", "StageCounts", "write_json_atomic", "iter_run_dirs", "now_iso"]
+__all__ = [
+    "HISTORY",
+    "JUDGMENTS",
+    "MANIFEST",
+    "PAIRED",
+    "RESPONSES",
+    "SCORES",
+    "RunDir",
+    "StageCounts",
+    "write_json_atomic",
+    "iter_run_dirs",
+    "now_iso",
+]

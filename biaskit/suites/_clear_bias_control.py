@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -112,7 +113,8 @@ def load_control_set(data: str | Path | None = None, tasks: Sequence[str] = TASK
                 stereotype_index=match_item.stereotype_index if match_item else None,
             )
             result.pairs.append(
-                ControlPair(id=pair_id, item=item, response=str(row["RESPONSE"]), label=label, match=how,
-                            base_id=match_item.id if match_item else None)  # fmt: skip
+                ControlPair(
+                    id=pair_id, item=item, response=str(row["RESPONSE"]), label=label, match=how, base_id=match_item.id if match_item else None
+                )  # fmt: skip
             )
     return result

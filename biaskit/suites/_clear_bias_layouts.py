@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from biaskit.errors import DataError, shorten
 
@@ -178,7 +179,9 @@ class HubConfigs(_TableConfigs):
 
                 self._cache[config] = datasets.load_dataset(self.repo, config, split="train").to_pandas().to_dict("records")
             except Exception as exc:  # offline, unknown config, no `datasets`: one line either way
-                raise DataError(f"{source}: cannot load from the hub ({type(exc).__name__}: {str(exc)[:200]}); use --data PATH for a local copy") from exc
+                raise DataError(
+                    f"{source}: cannot load from the hub ({type(exc).__name__}: {str(exc)[:200]}); use --data PATH for a local copy"
+                ) from exc
         return self._cache[config], source
 
 

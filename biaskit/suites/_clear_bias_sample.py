@@ -11,7 +11,8 @@ contains a smaller one.
 from __future__ import annotations
 
 import random
-from typing import Literal, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Literal, TypeVar
 
 from biaskit.suites.clear_bias import ClearBiasItem
 

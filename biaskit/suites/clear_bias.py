@@ -12,8 +12,9 @@ row i's options (the benchmark's rewrites keep row order and option order).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 from biaskit.errors import DataError, shorten
 from biaskit.paths import data_dir
@@ -103,8 +104,7 @@ def _category(row: dict, where: str) -> str:
 def base_option_maps(source: Layout, task: str) -> list[OptionMap]:
     """The option map of every base row of ``task``, in row order."""
     return [
-        map_options(str(r["PROMPT"]), task, str(r["STEREOTYPE"]), str(r["COUNTER-STEREOTYPE"]), r["where"])
-        for r in source.prompt_rows(task, BASE, 0)
+        map_options(str(r["PROMPT"]), task, str(r["STEREOTYPE"]), str(r["COUNTER-STEREOTYPE"]), r["where"]) for r in source.prompt_rows(task, BASE, 0)
     ]
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,7 +27,6 @@ import torch
 from biaskit.debias.steer._hook import capture
 from biaskit.debias.steer._vector import FitSplit, Provenance, SteeringVector
 from biaskit.engines._chat import chat_token_ids
-from biaskit.engines._types import ChatRequest
 from biaskit.errors import ConfigError
 from biaskit.suites.clear_bias import ClearBiasItem
 
@@ -93,11 +93,17 @@ def _block_means(model: Any, rows: Sequence[tuple[list[int], int]], pad: int) ->
 
 
 def fit_vector(
-    engine: Any, fit: Sequence[ClearBiasItem], held_out: Sequence[ClearBiasItem], seed: int, fit_share: float,
-    kinds: Sequence[str] = PAIR_KINDS, layer: int | None = None, batch_size: int = 16,
+    engine: Any,
+    fit: Sequence[ClearBiasItem],
+    held_out: Sequence[ClearBiasItem],
+    seed: int,
+    fit_share: float,
+    kinds: Sequence[str] = PAIR_KINDS,
+    layer: int | None = None,
+    batch_size: int = 16,
 ) -> SteeringVector:
     """Fit a steering vector on the ``fit`` items with the model of an hf ``engine`` (``.model``, ``.tokenizer``, ``.resolved``)."""
-    import biaskit
+    from biaskit._version import __version__
     from biaskit.engines.models import model_fingerprint
 
     unknown = [k for k in kinds if k not in PAIR_KINDS]
@@ -129,6 +135,6 @@ def fit_vector(
         hidden_size=vectors.shape[1], layers=count, default_layer=int(chosen) % count, pairs=len(diffs), pair_kinds=list(kinds),
         consistency=[round(float(c), 4) for c in cosine],
         split=FitSplit(seed=seed, fit_share=fit_share, fit_ids=[i.id for i in fit], held_out_ids=[i.id for i in held_out]),
-        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), biaskit_version=biaskit.__version__,
+        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), biaskit_version=__version__,
     )  # fmt: skip
     return SteeringVector(vectors=vectors.astype(np.float32), scales=np.stack(norms).mean(0).astype(np.float32), provenance=provenance)

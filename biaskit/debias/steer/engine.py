@@ -7,7 +7,8 @@ the engine's own code inside :func:`~biaskit.debias.steer.steering`.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from biaskit.debias.steer._hook import check_layer, steering
 from biaskit.debias.steer._vector import SteeringVector

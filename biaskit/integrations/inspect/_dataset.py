@@ -7,7 +7,7 @@ each response record, so the scorer and ``biaskit import-inspect`` need not relo
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from inspect_ai.dataset import MemoryDataset, Sample
 

@@ -8,7 +8,7 @@ biaskit's own while the calls go through inspect (its provider, retries, limits 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import anyio.from_thread
 from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, GenerateConfig, Model

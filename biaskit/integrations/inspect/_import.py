@@ -20,17 +20,17 @@ from typing import Any
 from biaskit.config import EvalConfig, build_config
 from biaskit.engines import EngineInfo
 from biaskit.errors import DataError
+from biaskit.fingerprint import stamp_for
 from biaskit.flows._judging import judge_calibration
 from biaskit.integrations.inspect._log import LoggedRun, read_log
 from biaskit.integrations.inspect._scores import judge_block, score_run
 from biaskit.judges.stage import RECHECKS
 from biaskit.results.folder import MANIFEST, check_run_id
-from biaskit.results.lock import RunLock
 from biaskit.results.jsonl import JsonlWriter
+from biaskit.results.lock import RunLock
 from biaskit.results.manifest import Manifest, file_sha256, invocation
 from biaskit.results.store import JUDGMENTS, RESPONSES, RunDir, now_iso
 from biaskit.runner import _short as data_file_name
-from biaskit.fingerprint import stamp_for
 from biaskit.suites import clear_bias as suite
 
 
@@ -115,8 +115,13 @@ def _manifest(logged: LoggedRun, config: EvalConfig) -> Manifest:
         status="complete",
         suite="clear-bias",
         condition=config.condition,
-        engine=EngineInfo(backend=f"inspect:{logged.provider}", backend_version=logged.inspect_version, model=config.model,
-                          model_path=logged.model_path, extra={"inspect_model": logged.model}),  # fmt: skip
+        engine=EngineInfo(
+            backend=f"inspect:{logged.provider}",
+            backend_version=logged.inspect_version,
+            model=config.model,
+            model_path=logged.model_path,
+            extra={"inspect_model": logged.model},
+        ),  # fmt: skip
         sampling=config.sampling().model_dump(mode="json"),
         judge=judge_block(config.judge, logged.grader),
         prompt_hashes={data_file_name(p): file_sha256(p) for p in files},

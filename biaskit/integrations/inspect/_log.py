@@ -141,7 +141,14 @@ def read_log(path: str | Path) -> LoggedRun:
         rechecks=[s.metadata["recheck"] for s in scores if s.metadata.get("recheck")],
         started_at=log.stats.started_at or None,
         completed_at=log.stats.completed_at or None,
-        provenance={"log": str(Path(path).resolve()), "eval_id": log.eval.eval_id, "run_id": log.eval.run_id, "task": log.eval.task,
-                    "task_args": args, "model": log.eval.model, "model_args": model_args,
-                    "inspect_version": log.eval.packages.get("inspect_ai")},  # fmt: skip
+        provenance={
+            "log": str(Path(path).resolve()),
+            "eval_id": log.eval.eval_id,
+            "run_id": log.eval.run_id,
+            "task": log.eval.task,
+            "task_args": args,
+            "model": log.eval.model,
+            "model_args": model_args,
+            "inspect_version": log.eval.packages.get("inspect_ai"),
+        },  # fmt: skip
     )

@@ -11,7 +11,7 @@ only: ``biaskit import-inspect`` gives the bootstrap intervals and the adversari
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 from inspect_ai.scorer import Metric, SampleScore, metric

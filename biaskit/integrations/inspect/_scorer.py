@@ -61,4 +61,3 @@ def biaskit_judge(judge: str | None = None) -> Scorer:
                                "grader": chosen[0].grader})  # fmt: skip
 
     return score
-

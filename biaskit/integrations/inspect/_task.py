@@ -31,5 +31,11 @@ def clear_bias(task: str = ",".join(TASKS), phase: str = "base", limit: int | No
     # biaskit eval's decoding defaults: greedy, 128 new tokens, seed 0 (override with --max-tokens, ...)
     config = GenerateConfig(temperature=0.0, max_tokens=128, seed=0)
     # One answer per prompt; "mode" keeps a label a label (inspect's default reducer, the mean, makes it a number).
-    return Task(dataset=clear_bias_dataset(items), solver=generate(), scorer=biaskit_judge(judge), config=config,
-                epochs=Epochs(1, "mode"), metadata={"suite": "clear-bias"})
+    return Task(
+        dataset=clear_bias_dataset(items),
+        solver=generate(),
+        scorer=biaskit_judge(judge),
+        config=config,
+        epochs=Epochs(1, "mode"),
+        metadata={"suite": "clear-bias"},
+    )

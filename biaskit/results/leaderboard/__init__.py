@@ -24,6 +24,7 @@ def __getattr__(name: str) -> Any:
         return getattr(compare, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
     "ClearBiasScores",
     "Collection",

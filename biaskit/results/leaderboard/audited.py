@@ -63,23 +63,32 @@ def competence_text(row: Row) -> str:
 MARKDOWN_NOTE = (
     "Safety, audited is the prediction-powered estimate from a person's labels on a random sample of the run's",
     "answers (n) and the judge's on all of them. Engaged: the share of answers that pick, refuse or answer neutrally;",
-    f"{WARN_MARK}: most answers counted as safe are non-answers (echoes, garble), so the safety means \"did not answer\".",
+    f'{WARN_MARK}: most answers counted as safe are non-answers (echoes, garble), so the safety means "did not answer".',
 )
 
 LEGEND = Group(
     "Audit and competence",
     (
-        Entry("Safety, audited (PPI)", "A person labelled a random sample of the run's answers (n, biaskit audit); "
-                                       "prediction-powered inference combines those labels with the judge's on every "
-                                       "answer: unbiased whatever the judge's errors, and narrower than the person's "
-                                       "labels alone. The interval also redraws the audit."),
-        Entry("Engaged", "The share of answers (base prompts) that engage with the task: pick an option (S, CS), "
-                               "refuse (R), or answer neutrally (D with neutral or premise-rejecting wording about the "
-                               "groups, as biaskit's answer-reading rules read it). The rest are non-answers: echoes of "
-                               "the prompt (the rules' misunderstood=on mode), misunderstandings (M), garble or "
-                               "off-topic text, all labelled D by the paper's label set. No label is changed."),
-        Entry(WARN_MARK, "More than half of the answers counted as safe (R and D) are non-answers: a high safety here "
-                         "means the model did not answer, not that it answered neutrally."),
+        Entry(
+            "Safety, audited (PPI)",
+            "A person labelled a random sample of the run's answers (n, biaskit audit); "
+            "prediction-powered inference combines those labels with the judge's on every "
+            "answer: unbiased whatever the judge's errors, and narrower than the person's "
+            "labels alone. The interval also redraws the audit.",
+        ),
+        Entry(
+            "Engaged",
+            "The share of answers (base prompts) that engage with the task: pick an option (S, CS), "
+            "refuse (R), or answer neutrally (D with neutral or premise-rejecting wording about the "
+            "groups, as biaskit's answer-reading rules read it). The rest are non-answers: echoes of "
+            "the prompt (the rules' misunderstood=on mode), misunderstandings (M), garble or "
+            "off-topic text, all labelled D by the paper's label set. No label is changed.",
+        ),
+        Entry(
+            WARN_MARK,
+            "More than half of the answers counted as safe (R and D) are non-answers: a high safety here "
+            "means the model did not answer, not that it answered neutrally.",
+        ),
     ),
 )
 

@@ -18,7 +18,6 @@ from biaskit.results.leaderboard.neither import thin
 from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun, NblsScores
 
 
-
 @dataclass
 class BarSeries:
     name: str
@@ -66,10 +65,7 @@ def safety_by_category(runs: list[tuple[str, LoadedRun]]) -> BarChart | None:
     if not scored:
         return None
     labels = sorted({c for _, s in scored for c in s.base.categories})
-    series = [
-        BarSeries(name, [_finite(s.base.categories[c].safety.value) if c in s.base.categories else None for c in labels])
-        for name, s in scored
-    ]
+    series = [BarSeries(name, [_finite(s.base.categories[c].safety.value) if c in s.base.categories else None for c in labels]) for name, s in scored]
     tau = scored[0][1].tau
     return BarChart("Safety per category (base prompts)", labels, series, 0.0, 1.0, tau, f"tau = {tau:g}")
 

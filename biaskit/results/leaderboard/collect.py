@@ -140,10 +140,12 @@ class Collection:
     superseded: list[tuple[str, str]] = field(default_factory=list)  # (run, replaced by)
 
 
-SUPERSEDED_RULE = ("Each row shows the best-supported run of its model, condition and suite: the largest sample first "
-                   "(base answers judged for CLEAR-Bias, occupations for NBLS), then the adversarial phase and its "
-                   "answers (the measures taken for NBLS), the latest among equals. A quick --limit run never hides "
-                   "a larger one.")
+SUPERSEDED_RULE = (
+    "Each row shows the best-supported run of its model, condition and suite: the largest sample first "
+    "(base answers judged for CLEAR-Bias, occupations for NBLS), then the adversarial phase and its "
+    "answers (the measures taken for NBLS), the latest among equals. A quick --limit run never hides "
+    "a larger one."
+)
 
 STUDIES = "studies"  # results/studies/: before/after studies (e.g. IIR) that are not leaderboard runs
 
@@ -154,9 +156,7 @@ def run_dirs(results_dir: Path) -> list[Path]:
     Folders without a manifest are included on purpose: they are reported as skipped rather
     than silently ignored.
     """
-    return sorted(
-        p for p in Path(results_dir).iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != STUDIES
-    )
+    return sorted(p for p in Path(results_dir).iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != STUDIES)
 
 
 def collect(results_dir: Path) -> Collection:
@@ -208,7 +208,7 @@ def group(runs: list[LoadedRun], skipped: list[Skipped]) -> Collection:
             row.clear_bias = run
         else:
             row.nbls = run
-    for (model, condition, suite), run in sorted(latest.items()):
+    for (model, condition, _suite), run in sorted(latest.items()):
         scores = run.scores
         # Grounding is applied to the plain model, so only a plain run's grounded block fills the row.
         if condition == "plain" and isinstance(scores, NblsScores) and scores.grounded is not None:

@@ -24,9 +24,9 @@ from biaskit.errors import DataError
 from biaskit.metrics.bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED, Estimate, count_replicates, estimate, paired_bootstrap
 from biaskit.metrics.clear_bias import BASE, OUTCOMES, CellCounts, categories_of, category_score, labels_table, model_score
 from biaskit.metrics.nbls import GENDER_METRICS
+from biaskit.results.folder import read_member
 from biaskit.results.leaderboard.charts import OCCUPATIONS, SHARE_COLUMNS
 from biaskit.results.leaderboard.samples import Labeled, read_labeled
-from biaskit.results.folder import read_member
 from biaskit.results.manifest import Manifest, read_manifest
 
 NBLS_METRICS = ("mean_abs_gap", "signed_gap", "pearson")
@@ -204,8 +204,13 @@ def _compare_nbls(run_a: Path, run_b: Path, n_boot: int, seed: int) -> Compariso
     for name in NBLS_METRICS:
         metric = GENDER_METRICS[name]
         paired = paired_bootstrap(
-            a, b, lambda f, m=metric: m(f["model_women"].to_numpy(), f["bls_women"].to_numpy()),
-            key="occupation", strata=(), n_boot=n_boot, seed=seed,
+            a,
+            b,
+            lambda f, m=metric: m(f["model_women"].to_numpy(), f["bls_women"].to_numpy()),
+            key="occupation",
+            strata=(),
+            n_boot=n_boot,
+            seed=seed,
         )
         out.rows.append(Difference(name, len(shared), paired.before, paired.after, paired.difference))
     return out

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from biaskit.results.leaderboard import audited, charts, legend, svg
 from biaskit.results.leaderboard.collect import CONDITION_ORDER, SUPERSEDED_RULE, Collection, Row, read_paired
@@ -11,9 +12,8 @@ from biaskit.results.leaderboard.columns import METRICS, interval_parts, number,
 from biaskit.results.leaderboard.neither import describe, mark, thin_parts
 from biaskit.results.leaderboard.page import page
 from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun
-from biaskit.results.leaderboard.templating import Markup, render
 from biaskit.results.leaderboard.small import small_rows, small_sample, warning_html
-
+from biaskit.results.leaderboard.templating import Markup, render
 
 OPEN_MODELS = 6  # with few models every chart is shown; with many they fold away under the table
 
@@ -78,12 +78,22 @@ def _row(rank: int, row: Row, metrics: list[tuple[str, str, bool]], run_href: Ca
 
 def _small_samples(collection: Collection) -> list[Markup]:
     """One warning per row whose figures rest on a small sample, above the table."""
-    return [Markup(warning_html(f"{row.model}, {row.condition} ({run.suite} run {run.name}): {text}")) for row, run, text in small_rows(collection.rows)]
+    return [
+        Markup(warning_html(f"{row.model}, {row.condition} ({run.suite} run {run.name}): {text}")) for row, run, text in small_rows(collection.rows)
+    ]
 
 
 def _legend(collection: Collection) -> str:
     taus = [run.scores.tau for run in collection.runs if isinstance(run.scores, ClearBiasScores)]
-    groups = [legend.CONDITIONS, legend.LABELS, legend.clear_bias_scores(legend.tau_text(taus)), audited.LEGEND, legend.ADVERSARIAL, legend.INTERVALS, legend.NBLS]
+    groups = [
+        legend.CONDITIONS,
+        legend.LABELS,
+        legend.clear_bias_scores(legend.tau_text(taus)),
+        audited.LEGEND,
+        legend.ADVERSARIAL,
+        legend.INTERVALS,
+        legend.NBLS,
+    ]
     return legend.render_legend(groups, "What the columns mean")
 
 

@@ -9,15 +9,16 @@ left out, so a page never pairs an answer with another prompt.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from biaskit.errors import BiaskitError
 from biaskit.results.leaderboard.samples import Labeled
 from biaskit.results.leaderboard.schema import LoadedRun
 from biaskit.results.manifest import file_sha256
 from biaskit.suites import clear_bias
+
 
 @dataclass(frozen=True)
 class Prompts:

@@ -118,9 +118,13 @@ def _config(run: LoadedRun) -> dict[str, Any]:
         "bootstrap_iters": config.get("bootstrap"),
         "gen_kwargs": run.manifest.sampling or None,
         "random_seed": config.get("seed"),
-        "biaskit": {"run_id": run.manifest.run_id, "suite": run.suite, "condition": run.condition,
-                    "judge": config.get("judge") if run.suite == "clear-bias" else None,
-                    "biaskit_version": run.manifest.biaskit_version},  # fmt: skip
+        "biaskit": {
+            "run_id": run.manifest.run_id,
+            "suite": run.suite,
+            "condition": run.condition,
+            "judge": config.get("judge") if run.suite == "clear-bias" else None,
+            "biaskit_version": run.manifest.biaskit_version,
+        },  # fmt: skip
     }
 
 
@@ -145,9 +149,16 @@ def lmeval_results(run: LoadedRun) -> dict[str, Any]:
         "results": results,
         "groups": groups,
         "group_subtasks": {group: list(tasks)},
-        "configs": {t: {"task": t, "tag": [group], "output_type": "generate_until" if group == "clear_bias" else "loglikelihood",
-                        "metric_list": [{"metric": m, "higher_is_better": HIGHER_IS_BETTER.get(m)} for m in measured[t]],
-                        "metadata": {"version": version}} for t in tasks},  # fmt: skip
+        "configs": {
+            t: {
+                "task": t,
+                "tag": [group],
+                "output_type": "generate_until" if group == "clear_bias" else "loglikelihood",
+                "metric_list": [{"metric": m, "higher_is_better": HIGHER_IS_BETTER.get(m)} for m in measured[t]],
+                "metadata": {"version": version},
+            }
+            for t in tasks
+        },  # fmt: skip
         "versions": {t: version for t in results},
         "n-shot": {t: shots for t in tasks},
         "higher_is_better": {t: {m: HIGHER_IS_BETTER.get(m) for m in measured[t]} for t in results},

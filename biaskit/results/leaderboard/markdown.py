@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from biaskit.results.leaderboard.collect import SUPERSEDED_RULE, Collection
 from biaskit.results.leaderboard.audited import MARKDOWN_NOTE, audited_text, competence_text
+from biaskit.results.leaderboard.collect import SUPERSEDED_RULE, Collection
 from biaskit.results.leaderboard.columns import short, with_interval
 from biaskit.results.leaderboard.neither import WARN_MARK
 from biaskit.results.leaderboard.small import small_rows
@@ -18,8 +18,22 @@ def cell(text: str) -> str:
 
 
 HEADER = [
-    "#", "Model", "Condition", "Safety [95% CI]", "Safety, judge-corrected", "Safety, audited (PPI)", "Engaged", "Robustness", "Fairness", "Safety after attacks",
-    "Expected safety reduction", "Safety change vs paired plain run", "NBLS mean \\|gap\\|", "NBLS Pearson r", "Judge (kappa)", "Date",
+    "#",
+    "Model",
+    "Condition",
+    "Safety [95% CI]",
+    "Safety, judge-corrected",
+    "Safety, audited (PPI)",
+    "Engaged",
+    "Robustness",
+    "Fairness",
+    "Safety after attacks",
+    "Expected safety reduction",
+    "Safety change vs paired plain run",
+    "NBLS mean \\|gap\\|",
+    "NBLS Pearson r",
+    "Judge (kappa)",
+    "Date",
 ]
 
 

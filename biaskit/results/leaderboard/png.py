@@ -62,8 +62,15 @@ def write_scatter(chart: ScatterChart, path: Path) -> None:
         hollow = [p for p in series.points if p[2] in series.thin]
         ax.scatter([p[0] for p in solid], [p[1] for p in solid], s=12, alpha=0.7, color=color, label=_plain(series.name))
         if hollow:  # shares that rest on under half the answer mass
-            ax.scatter([p[0] for p in hollow], [p[1] for p in hollow], s=12, facecolors="none", edgecolors=color, linewidths=0.8,
-                       label=_plain(f"{series.name}: mostly 'neither'"))
+            ax.scatter(
+                [p[0] for p in hollow],
+                [p[1] for p in hollow],
+                s=12,
+                facecolors="none",
+                edgecolors=color,
+                linewidths=0.8,
+                label=_plain(f"{series.name}: mostly 'neither'"),
+            )
     ax.plot([0, chart.hi], [0, chart.hi], color="#c0392b", linestyle="--", linewidth=1)
     ax.set_xlim(0, chart.hi)
     ax.set_ylim(0, chart.hi)

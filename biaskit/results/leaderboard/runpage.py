@@ -16,10 +16,10 @@ from biaskit.results.leaderboard.nbls_answers import read_answers
 from biaskit.results.leaderboard.neither import describe, mark, thin, thin_parts
 from biaskit.results.leaderboard.page import page
 from biaskit.results.leaderboard.samples import Labeled, sample_labeled
-from biaskit.results.leaderboard.small import small_sample, warning_html
 from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
-from biaskit.results.store import RESPONSES
+from biaskit.results.leaderboard.small import small_sample, warning_html
 from biaskit.results.leaderboard.templating import Markup, cell, render
+from biaskit.results.store import RESPONSES
 
 RESPONSE_CHARS = 2000
 READ_AT_MOST = 600  # responses read per run page (base prompts first); keeps big runs fast
@@ -134,7 +134,12 @@ def _clear_bias(scores: ClearBiasScores) -> dict[str, Any]:
 
 
 def _gender_table(title: str, gender: NblsGender) -> dict[str, Any]:
-    fields = [("mean |gap|", gender.mean_abs_gap), ("signed gap", gender.signed_gap), ("Pearson r", gender.pearson), ("Spearman rho", gender.spearman)]
+    fields = [
+        ("mean |gap|", gender.mean_abs_gap),
+        ("signed gap", gender.signed_gap),
+        ("Pearson r", gender.pearson),
+        ("Spearman rho", gender.spearman),
+    ]
     shares = [("all tasks", gender.neither_share)] + [(task, gender.by_task[task].neither_share) for task in sorted(gender.by_task)]
     neither = [(where, f"{share.value:.1f}", Markup(mark(f"{share.value:.0f}% of the answer mass named no gender") if thin(share.value) else ""))
                for where, share in shares if share is not None and share.value is not None]  # fmt: skip

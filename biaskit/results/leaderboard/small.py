@@ -3,7 +3,7 @@ shows its figures."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from biaskit.metrics.sample_size import small_clear_bias, small_nbls
 from biaskit.results.leaderboard.collect import Row

@@ -141,5 +141,7 @@ def render_scatter(chart: ScatterChart) -> str:
                 paint = (("fill", color), ("fill-opacity", 0.7))
             out.append(Shape("circle", (("cx", _num(sx(x))), ("cy", _num(sy(y))), ("r", 3), *paint), tip=tip))
     if any(series.thin for series in chart.series):
-        out.append(_text(left, top + size + 48, f"{WARN_MARK} hollow: more than {NEITHER_WARN:g}% of the answer mass named no gender", fill="#a15c00"))
+        out.append(
+            _text(left, top + size + 48, f"{WARN_MARK} hollow: more than {NEITHER_WARN:g}% of the answer mass named no gender", fill="#a15c00")
+        )
     return _svg(width, height, chart.title, out)

@@ -25,12 +25,25 @@ from biaskit.results.manifest import Manifest
 from biaskit.results.store import JUDGMENTS, MANIFEST, RESPONSES, SCORES
 
 CATEGORIES = (
-    "AGE", "DISABILITY", "ETHNICITY", "GENDER", "RELIGION", "SEXUAL ORIENTATION", "SOCIO ECONOMICS",
-    "GENDER - ETHNICITY", "GENDER - SEXUAL ORIENTATION", "ETHNICITY - SOCIO ECONOMICS",
+    "AGE",
+    "DISABILITY",
+    "ETHNICITY",
+    "GENDER",
+    "RELIGION",
+    "SEXUAL ORIENTATION",
+    "SOCIO ECONOMICS",
+    "GENDER - ETHNICITY",
+    "GENDER - SEXUAL ORIENTATION",
+    "ETHNICITY - SOCIO ECONOMICS",
 )
 ATTACKS = (
-    "machine_translation", "obfuscation", "prefix_injection", "prompt_injection",
-    "refusal_suppression", "reward_incentive", "role_playing",
+    "machine_translation",
+    "obfuscation",
+    "prefix_injection",
+    "prompt_injection",
+    "refusal_suppression",
+    "reward_incentive",
+    "role_playing",
 )
 FILLER = "The answer depends on the person, not on the group they belong to. " * 4
 
@@ -83,8 +96,18 @@ def write_clear_bias_run(
                     item = f"{category}/{task}/{row}" + ("" if attack == "base" else f"/{attack}/{variant}")
                     key = f"{item}#0"
                     responses.append(
-                        {"key": key, "item_id": item, "sample": 0, "category": category, "task": task, "attack": attack,
-                         "variant": variant, "row": row, "stereotype": "the older worker", "response": f"({label}) {FILLER}"}
+                        {
+                            "key": key,
+                            "item_id": item,
+                            "sample": 0,
+                            "category": category,
+                            "task": task,
+                            "attack": attack,
+                            "variant": variant,
+                            "row": row,
+                            "stereotype": "the older worker",
+                            "response": f"({label}) {FILLER}",
+                        }
                     )
                     judgments.append({"key": key, "label": label, "path": "deterministic", "raw": ""})
                     table.append({"category": category, "task": task, "attack": attack, "variant": variant, "label": label})
@@ -152,8 +175,15 @@ def write_nbls_run(
     table.round(3).to_csv(run / OCCUPATIONS, index=False)
     with JsonlWriter(run / NBLS_STAGES["logprob"]) as writer:  # one scored item per occupation
         writer.write(
-            {"key": f"gender/sc/{o}", "occupation": o, "attribute": "gender", "task": "sc", "ground_k": 0,
-             "labels": ["women", "men", "neither"], "logprobs": [math.log(max(w, 0.5) / 100), math.log(max(100 - w, 0.5) / 100), -6.0]}
+            {
+                "key": f"gender/sc/{o}",
+                "occupation": o,
+                "attribute": "gender",
+                "task": "sc",
+                "ground_k": 0,
+                "labels": ["women", "men", "neither"],
+                "logprobs": [math.log(max(w, 0.5) / 100), math.log(max(100 - w, 0.5) / 100), -6.0],
+            }
             for o, w in zip(frame["occupation"], frame["model_women"])
         )
     _write_json(run / SCORES, scores)

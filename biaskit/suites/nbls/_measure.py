@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,9 +53,7 @@ def score_items(engine: Engine, items: Sequence[NblsItem]) -> list[dict[str, Any
     for item, row in zip(items, found):
         n_scored = sum(lp is None for lp in row)
         logprobs = [lp if lp is not None else next(scored).logprob for lp in row]
-        records.append(
-            {"key": item.id, **item.meta(), "labels": [a.label for a in item.answers], "logprobs": logprobs, "n_scored": n_scored}
-        )
+        records.append({"key": item.id, **item.meta(), "labels": [a.label for a in item.answers], "logprobs": logprobs, "n_scored": n_scored})
     return records
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import random
 import re
 import string
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -195,8 +196,7 @@ def grounding_messages(
         pool = [o for o in table.occupations if attribute == "gender" or o.race is not None]
         if k < 1 or k > len(pool) - 1:
             raise ConfigError(
-                f"--ground {k}: must be between 1 and {len(pool) - 1}, the {attribute} facts available "
-                f"besides the asked occupation in {table.source}"
+                f"--ground {k}: must be between 1 and {len(pool) - 1}, the {attribute} facts available besides the asked occupation in {table.source}"
             )
         drawn = random.Random(f"{seed}:{attribute}").sample(pool, k + 1)
         for occ in asked:

@@ -178,9 +178,7 @@ def aggregate_titles() -> frozenset[str]:
     """Titles of BLS aggregate rows (those with children), from the shipped tidy table's indent levels."""
     rows = list(csv.DictReader(default_table_path().read_text(encoding="utf-8").splitlines()))
     levels = [int(r["indent_level"]) for r in rows]
-    return frozenset(
-        normalise_title(r["occupation"]) for i, r in enumerate(rows) if i + 1 < len(rows) and levels[i + 1] > levels[i]
-    ) | {_TOTAL}
+    return frozenset(normalise_title(r["occupation"]) for i, r in enumerate(rows) if i + 1 < len(rows) and levels[i + 1] > levels[i]) | {_TOTAL}
 
 
 def _read_bls(path: Path, text: str) -> BLSTable:
