@@ -5,7 +5,9 @@ torch. Chosen from the dose-response study (``results/studies/debias-sweep/``; t
 debiasing section says why).
 """
 
-RULE = "normalised"
+from typing import Final
+
+RULE: Final = "normalised"
 GAMMA = 4
 ALPHA = 1.0  # weight per nat of divergence (reference and constitutional rules)
 FAIRNESS = 0.5  # strength of the fairness term in [0, 1] (normalised rule)

@@ -79,8 +79,9 @@ def _engine_of(stamp: str, config: EvalConfig, how: Mapping[str, Any]) -> tuple[
 def _recorded_engine(manifest: Manifest | None) -> tuple[str, str | None] | None:
     engine = manifest.engine if manifest is not None else None
     # an engine recorded without its dtype (never loaded: every record was resumed) tells nothing
-    known = engine is not None and engine.backend in ("hf", "vllm") and engine.dtype is not None
-    return (engine.backend, engine.dtype) if known else None
+    if engine is not None and engine.backend in ("hf", "vllm") and engine.dtype is not None:
+        return engine.backend, engine.dtype
+    return None
 
 
 def _other_engine(run: RunDir, config: EvalConfig, stage: str, made: tuple[str, str | None], now: tuple[str, str | None]) -> str:

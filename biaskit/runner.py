@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tqdm.auto import tqdm
 
@@ -200,7 +200,7 @@ def _load_outside_the_bar(engine: Engine, bar: tqdm) -> None:
     if getattr(engine, "loaded", True):
         return
     bar.set_postfix_str("loading the model", refresh=True)
-    _ = engine.engine  # the first access loads the model
+    _ = cast(Any, engine).engine  # the first access loads the model (lazily loaded engines only)
     done = bar.n
     bar.reset()
     bar.update(done)

@@ -124,6 +124,8 @@ def read_export(path: Path) -> tuple[str | None, list[AuditLabel]]:
             choice = next(
                 (r["value"]["choices"][0] for r in annotation.result if r.get("from_name") == FROM_NAME and r.get("type") == "choices"), None
             )
+            if choice is None:
+                raise DataError(f"{where}: annotation has no choice in '{FROM_NAME}'")
             when = annotation.updated_at or annotation.created_at
             kept.append((when.isoformat() if when else "", choice, user))
         if kept:

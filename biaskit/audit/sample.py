@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,7 @@ def confidence_bin(value: float | None) -> str:
     return next(name for low, name in CONFIDENCE_BINS if value >= low)
 
 
-def draw_sample(judgments: list[Mapping[str, Any]], n: int, seed: int) -> AuditSample:
+def draw_sample(judgments: Sequence[Mapping[str, Any]], n: int, seed: int) -> AuditSample:
     """A sample of ``n`` judged answers (``judgments``: the run's judgment records)."""
     if n < 1:
         raise ConfigError(f"--n must be at least 1, got {n}")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biaskit.config import build_config, read_config_file
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def add_engine_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
@@ -43,7 +46,7 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def config_from_args(model: type, args: argparse.Namespace, fields: dict[str, str] | None = None) -> Any:
+def config_from_args(model: type[BaseModel], args: argparse.Namespace, fields: dict[str, str] | None = None) -> Any:
     """Build ``model`` from --config plus the options given on the command line."""
     file_values = read_config_file(args.config) if getattr(args, "config", None) else {}
     names = set(model.model_fields)

@@ -106,8 +106,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     print("        " + "".join(f"{c:>9}" for c in columns))
     for gold, row in report.confusion.items():
         print(f"    {gold:<4}" + "".join(f"{row[c]:>9}" for c in columns))
-    for label, figures in report.per_label.items():
-        print(f"  {label:<3} precision={figures['precision']:.3f} recall={figures['recall']:.3f} F1={figures['f1']:.3f}")
+    for label, scores in report.per_label.items():
+        print(f"  {label:<3} precision={scores['precision']:.3f} recall={scores['recall']:.3f} F1={scores['f1']:.3f}")
     return 0
 
 

@@ -50,7 +50,7 @@ def interval(estimate: dict[str, Any] | None, signed: bool = False) -> str:
 
 def figure(estimate: dict[str, Any] | None, signed: bool = False) -> str:
     """``value [lo, hi]`` of a stored figure; ``-`` when it could not be computed."""
-    if (estimate or {}).get("value") is None:
+    if estimate is None or estimate.get("value") is None:
         return "-"
     return f"{number(estimate['value'], signed)} {interval(estimate, signed)}"
 

@@ -118,7 +118,7 @@ class KVBatch:
         from transformers import DynamicCache
 
         index = torch.tensor(list(rows), device=self.mask.device)
-        layers = [(layer.keys[index], layer.values[index]) for layer in self.cache.layers if layer.keys is not None]
+        layers = [(layer.keys[index], layer.values[index]) for layer in self.cache.layers if layer.keys is not None]  # type: ignore[union-attr,index]  # a DynamicCache's layers hold keys and values
         cache = DynamicCache(ddp_cache_data=layers) if layers else DynamicCache()
         mask = self.mask[index].clone()
         starts, feeds = [], []

@@ -35,6 +35,10 @@ class TextLM:
         pad = self.tokenizer.pad_token_id
         return int(pad if pad is not None else min(self.eos_ids or {0}))
 
+    def rows(self, n_rows: int) -> Any:
+        """A batch of ``n_rows`` rows with cache control (each backend's own)."""
+        raise NotImplementedError
+
     def prompt_ids(self, request: ChatRequest) -> list[int]:
         """Token ids of the rendered chat prompt (same ids as the hf and vllm engines use)."""
         return chat_token_ids(self.tokenizer, request)

@@ -31,7 +31,7 @@ from biaskit.engines._types import Score, ScoreRequest
 
 def _token_logprobs(lm: TextLM, contexts: Sequence[list[int]], targets: Sequence[list[int]]) -> list[tuple[list[float], Any]]:
     """Per sequence: the target tokens' log-probs and the distribution after the last of them."""
-    batch = lm.rows(len(contexts))  # type: ignore[attr-defined]
+    batch = lm.rows(len(contexts))
     steps = batch.advance([c + t for c, t in zip(contexts, targets)], [len(c) - 1 for c in contexts])
     out = []
     for context, target, step in zip(contexts, targets, steps):
@@ -70,12 +70,12 @@ def score_answers(
     for n, request in enumerate(requests):
         values, after = scored[(n, "x")]
         logprob = sum(values)
-        counterfactual = scored.get((n, "cf"))
+        cf_scored = scored.get((n, "cf"))
         if settings.rule == "reference":
-            cf_logprob = sum(counterfactual[0]) if counterfactual else logprob
+            cf_logprob = sum(cf_scored[0]) if cf_scored else logprob
             score = rules.reference_score(sum(draft_scored[n][0]), math.exp(logprob), math.exp(cf_logprob), settings.alpha)
         else:
-            divergence = float(rules.jsd(after, counterfactual[1])) if counterfactual else 0.0
+            divergence = float(rules.jsd(after, cf_scored[1])) if cf_scored else 0.0
             score = rules.constitutional_score(logprob, divergence, settings.divergence_weight)
         tokens = [verifier.tokenizer.decode([t]) for t in continuation_token_ids(verifier.tokenizer, request.continuation)]
         out.append(Score(logprob=score, token_logprobs=values, tokens=tokens))

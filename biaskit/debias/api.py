@@ -14,6 +14,7 @@ from biaskit import _debias_defaults as _defaults
 from biaskit.debias._lm import TextLM, close_lm, load_pair
 from biaskit.debias.constitution import DEFAULT_CONSTITUTION, Constitution, load_constitution
 from biaskit.debias.counterfactual import SwapList, load_swaps
+from biaskit.debias.rules import RuleName
 from biaskit.debias.settings import DebiasSettings
 from biaskit.debias.speculative import Row, SpeculativeDecoder
 from biaskit.debias.stats import PromptStats
@@ -96,7 +97,7 @@ def debias_generate(
     draft: Any,
     verifier: Any,
     constitution: str | Path | Constitution = DEFAULT_CONSTITUTION,
-    rule: str = _defaults.RULE,
+    rule: RuleName = _defaults.RULE,
     gamma: int = _defaults.GAMMA,
     alpha: float = _defaults.ALPHA,
     max_tokens: int = 64,
@@ -124,7 +125,7 @@ def debias_generate(
         alpha=alpha,
         top_k=top_k,
         margin=margin,
-        max_tokens=max_tokens,  # type: ignore[arg-type]
+        max_tokens=max_tokens,
         fairness=fairness,
     )
     if batch_size < 1:

@@ -55,8 +55,8 @@ def self_debias_generate(lm: CausalLM, prompts: Sequence[str], max_tokens: int, 
     """Greedy self-debiasing: one cached batch holds each prompt and its biased-prefix twin."""
     kv = KVBatch(lm, 2 * len(prompts))
     base = []
-    for p in prompts:
-        base += [lm.prompt_ids(ChatRequest.user(p)), lm.prompt_ids(ChatRequest.user(BIASED_PREFIX + p))]
+    for prompt in prompts:
+        base += [lm.prompt_ids(ChatRequest.user(prompt)), lm.prompt_ids(ChatRequest.user(BIASED_PREFIX + prompt))]
     generated: list[list[int]] = [[] for _ in prompts]
     done = [False] * len(prompts)
     for _ in range(max_tokens):
@@ -65,8 +65,10 @@ def self_debias_generate(lm: CausalLM, prompts: Sequence[str], max_tokens: int, 
         for i in range(len(prompts)):
             if done[i]:
                 continue
-            p = steps[2 * i].logprobs[-1].exp()
-            biased = steps[2 * i + 1].logprobs[-1].exp()
+            plain_step, biased_step = steps[2 * i], steps[2 * i + 1]
+            assert plain_step is not None and biased_step is not None  # rows not done were advanced
+            p = plain_step.logprobs[-1].exp()
+            biased = biased_step.logprobs[-1].exp()
             weight = torch.exp(-decay * (biased - p).clamp_min(0.0)).clamp_min(floor)
             token = int((p * weight).argmax())
             if token in lm.eos_ids:

@@ -67,7 +67,7 @@ def load_iir_items(path: str | Path | None = None) -> list[IIRItem]:
 @lru_cache(maxsize=1)
 def _lexicon() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
     data = yaml.safe_load((data_dir("prompts") / "iir" / "lexicon.yaml").read_text(encoding="utf-8"))
-    lexicon = {}
+    lexicon: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
     for axis, groups in data.items():
         lexicon[axis] = []
         for group, spellings in groups.items():

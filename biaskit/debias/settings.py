@@ -23,7 +23,7 @@ class DebiasSettings:
     pass (constitutional and normalised rules); max_tokens: draft tokens per answer.
     """
 
-    rule: RuleName = _defaults.RULE  # type: ignore[assignment]
+    rule: RuleName = _defaults.RULE
     gamma: int = _defaults.GAMMA
     alpha: float = _defaults.ALPHA
     top_k: int = _defaults.TOP_K

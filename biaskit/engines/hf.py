@@ -66,7 +66,7 @@ class HFEngine:
         except OSError as exc:
             raise EngineError(f"could not load model {model.spec!r} with transformers: {exc}".splitlines()[0]) from exc
         if device is not None:
-            self.model.to(device)
+            self.model.to(device)  # type: ignore[arg-type]  # transformers types .to() as a decorator wrapper; a device is what it takes
         self.model.eval()
         self.device = next(self.model.parameters()).device
         if self.tokenizer.pad_token_id is None:
@@ -130,7 +130,7 @@ class HFEngine:
         else:
             torch.manual_seed(sampling.seed)
             with torch.inference_mode():
-                out = self.model.generate(
+                out = self.model.generate(  # type: ignore[misc]  # transformers' self type for generate() misses AutoModelForCausalLM's models
                     input_ids=input_ids,
                     attention_mask=attention,
                     do_sample=not greedy,
@@ -144,7 +144,7 @@ class HFEngine:
                     return_dict_in_generate=True,
                     output_logits=sampling.logprobs is not None,
                 )
-            new_tokens, step_logits = out.sequences[:, width:], out.logits
+            new_tokens, step_logits = out.sequences[:, width:], out.logits  # type: ignore[union-attr,assignment]  # return_dict_in_generate=True: a Generate*Output with logits
             del out  # its KV cache
         logprobs = None
         if sampling.logprobs is not None:
@@ -157,13 +157,13 @@ class HFEngine:
                 if token in self.stop_ids:
                     ids, finish = ids[:pos], "stop"
                     break
-            top = None
+            top: list[dict[str, float]] | None = None
             if sampling.logprobs is not None:
                 logprobs = [steps[row, pos, tok].item() for pos, tok in enumerate(ids)]
                 if sampling.logprobs > 0:
                     values, indices = steps[row, : len(ids)].topk(sampling.logprobs, dim=-1)
-                    top = [{self.tokenizer.decode([i]): v for i, v in zip(idx.tolist(), val.tolist())} for idx, val in zip(indices, values)]
-            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+                    top = [{self.tokenizer.decode([i]): v for i, v in zip(idx.tolist(), val.tolist())} for idx, val in zip(indices, values)]  # type: ignore[misc]  # decode(list[int]) is a str
+            text: str = self.tokenizer.decode(ids, skip_special_tokens=True)  # type: ignore[assignment]  # decode(list[int]) is a str
             text, finish = _apply_stop(text, sampling.stop, finish)
             completions[row // sampling.n].append(Completion(text=text, token_ids=ids, logprobs=logprobs, top_logprobs=top, finish_reason=finish))
         return completions
@@ -192,7 +192,7 @@ class HFEngine:
                     # the token at width - len(target) + k is predicted at kept position keep - len(target) - 1 + k
                     first = keep - len(target) - 1
                     values = [logprobs[row, first + k, tok].item() for k, tok in enumerate(target)]
-                    tokens = [self.tokenizer.decode([tok]) for tok in target]
+                    tokens: list[str] = [self.tokenizer.decode([tok]) for tok in target]  # type: ignore[misc]  # decode(list[int]) is a str
                     scores[index] = Score(logprob=sum(values), token_logprobs=values, tokens=tokens)
             del logits, logprobs
         return [s for s in scores if s is not None]

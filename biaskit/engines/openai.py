@@ -279,7 +279,7 @@ class OpenAIEngine:
         async def answer() -> Any:
             response = await self.client.chat.completions.create(
                 model=self.model,
-                messages=messages,
+                messages=messages,  # type: ignore[arg-type]  # plain role/content dicts; the SDK's TypedDict union does not accept dict[str, str]
                 max_tokens=sampling.max_tokens,
                 seed=sampling.seed,
                 extra_body=extra or None,

@@ -132,8 +132,8 @@ class VLLMEngine:
         outputs = self.llm.generate([TokensPrompt(prompt_token_ids=c + t) for c, t in rows], params, use_tqdm=False)
         scores = []
         for (context, target), output in zip(rows, outputs):
-            positions = list(output.prompt_logprobs)[len(context) : len(context) + len(target)]
-            values = [pos[token].logprob for pos, token in zip(positions, target)]
+            positions = list(output.prompt_logprobs)[len(context) : len(context) + len(target)]  # type: ignore[arg-type]  # set: prompt_logprobs=0 asked
+            values = [pos[token].logprob for pos, token in zip(positions, target)]  # type: ignore[index]  # only the first prompt position is None
             tokens = [self.tokenizer.decode([t]) for t in target]
             scores.append(Score(logprob=sum(values), token_logprobs=values, tokens=tokens))
         return scores
@@ -146,7 +146,7 @@ class VLLMEngine:
         from vllm.distributed.parallel_state import cleanup_dist_env_and_memory
 
         llm.llm_engine.engine_core.shutdown()
-        self.llm = None
+        self.llm = None  # type: ignore[assignment]  # released: close() is the engine's last call
         del llm
         gc.collect()
         cleanup_dist_env_and_memory()

@@ -176,9 +176,9 @@ def measure_cost(config: EvalConfig, debias: DebiasConfig, prompts: int = 8) -> 
             return sum(len(tokenizer(c[0].text, add_special_tokens=False)["input_ids"]) for c in out)
 
         unit = "tokens"
-    figures = {}
+    figures: dict[str, dict[str, Any]] = {}
     for name, load in (("plain", lambda: load_engine(config.engine_config())), ("debiased", lambda: _debias_engine(config, debias))):
-        engine = load()
+        engine: Any = load()  # a plain engine, or the debiased one with run statistics
         try:
             start = time.perf_counter()
             done = work(engine)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from pydantic import BaseModel
@@ -19,6 +19,9 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from biaskit.judges._types import LABELS, UNPARSED, Judge, Judgment
 from biaskit.judges.labelled import LabelledAnswer
 from biaskit.metrics.agreement import cohen_kappa as agreement_kappa
+
+if TYPE_CHECKING:
+    from biaskit.judges.hybrid import HybridJudge
 
 COLUMNS = (*LABELS, UNPARSED)
 
@@ -189,7 +192,7 @@ def _cross_validated_judgments(judge: Judge, answers: Sequence[LabelledAnswer], 
     model = {j.key: j for j in cross_validated(answers, extra, FeatureCache(settings), settings)}
     if trained is judge:
         return [model[a.item.key] for a in answers]
-    rules = judge.rules
+    rules = cast("HybridJudge", judge).rules  # the trained part is a hybrid judge's fallback here
     out = []
     for a in answers:
         if model[a.item.key].path == "commitment":

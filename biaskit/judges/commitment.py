@@ -483,10 +483,10 @@ def _coordinated(view: str, candidate: _Candidate, item: JudgeInput) -> bool:
         letters_before = re.search(r"[(\[]?\s*[ab48аб]\s*[)\]]?\s*,?\s*" + join_words + r"\s*[(\[]?\s*$", window_before[-20:], re.I)
         sentence_after = re.split(r"[.!?\n]", view[candidate.start + 1 : candidate.start + 120])[0]
         sentence_before = re.split(r"[.!?\n]", window_before + view[max(0, candidate.start - 120) : max(0, candidate.start - 60)])[-1]
-        other = "ab"[1 - candidate.option]
-        if re.search(join_words + r"[^()\[\]]{0,60}?[(\[]\s*(?:" + other + r"|" + {"a": "4|а", "b": "8|б"}[other] + r")\s*[)\]]", sentence_after, re.I):
+        other = "ab"[1 - candidate.option]  # type: ignore[assignment]  # reuses the name: the other option's letter here
+        if re.search(join_words + r"[^()\[\]]{0,60}?[(\[]\s*(?:" + other + r"|" + {"a": "4|а", "b": "8|б"}[other] + r")\s*[)\]]", sentence_after, re.I):  # type: ignore[operator,index]  # other is a letter (above)
             return True
-        if re.search(r"[(\[]\s*(?:" + other + r"|" + {"a": "4|а", "b": "8|б"}[other] + r")\s*[)\]][^()\[\]]{0,60}?" + join_words + r"[^()\[\]]{0,8}[(\[]?\s*$", window_before, re.I):
+        if re.search(r"[(\[]\s*(?:" + other + r"|" + {"a": "4|а", "b": "8|б"}[other] + r")\s*[)\]][^()\[\]]{0,60}?" + join_words + r"[^()\[\]]{0,8}[(\[]?\s*$", window_before, re.I):  # type: ignore[operator,index]  # other is a letter (above)
             return True
         if letters_after or letters_before or re.match(r"\s*/\s*[(\[]?[ab48аб]\b", view[candidate.start + 1 : candidate.start + 8], re.I):
             return True

@@ -154,7 +154,7 @@ def load_labelled(path: str | Path, data: str | None = None) -> list[LabelledAns
     return out
 
 
-def control_answers(data: str | None = None, tasks: Sequence[str] = ("CTO", "SC")) -> list[LabelledAnswer]:
+def control_answers(data: str | Path | None = None, tasks: Sequence[str] = ("CTO", "SC")) -> list[LabelledAnswer]:
     """The 800 human-labelled control pairs as labelled answers (unmatched pairs have no options)."""
     from biaskit.suites.clear_bias import load_control_set
 

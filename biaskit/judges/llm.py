@@ -98,7 +98,7 @@ def read_top_logprobs(top: dict[str, float], allowed: Sequence[str]) -> tuple[st
 
 def _raw(label: str, how: str, logprobs: dict[str, float], **extra: float) -> str:
     record = {"read": how, "logprobs": {k: round(v, 4) for k, v in sorted(logprobs.items(), key=lambda kv: -kv[1])}}
-    record.update({k: round(v, 4) for k, v in extra.items()})
+    record.update({k: round(v, 4) for k, v in extra.items()})  # type: ignore[arg-type]  # record's values are mixed; mypy infers them from the first entries
     return f"{FORCED_PREFIX}{label}{CLOSING} {json.dumps(record)}"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from biaskit.errors import DataError, MissingAnswers
 from biaskit.judges._types import Judge, JudgeInput, Judgment
@@ -20,6 +20,12 @@ from biaskit.judges.revision import judge_revision
 
 META = ("item_id", "task", "category", "attack", "variant")
 _NEEDED = ("task", "prompt", "options", "stereotype_index")
+
+
+class ItemIndex(Protocol):
+    """CLEAR-Bias items by id (this module's ``_SuiteIndex`` or ``biaskit.audit.items.PromptIndex``)."""
+
+    def get(self, item_id: str) -> Any: ...
 
 
 class _SuiteIndex:
@@ -41,7 +47,7 @@ class _SuiteIndex:
         return item
 
 
-def to_input(record: dict[str, Any], index: _SuiteIndex) -> JudgeInput:
+def to_input(record: dict[str, Any], index: ItemIndex) -> JudgeInput:
     """The judge's view of one response row, completed from the suite when fields are missing."""
     if "key" not in record or "response" not in record:
         raise DataError(f"response record {str(record)[:80]}: needs 'key' and 'response'")

@@ -83,11 +83,11 @@ class FeatureCache:
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, **self.store)
+        np.savez(tmp, **self.store)  # type: ignore[arg-type]  # numpy's stub lets **kwargs match savez's bool keywords
         tmp.replace(self.path)
 
 
-def _fit_lr(X: np.ndarray, y: np.ndarray, C: float, balanced: bool = False):  # type: ignore[no-untyped-def]
+def _fit_lr(X: np.ndarray, y: np.ndarray, C: float, balanced: bool = False):
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=C, max_iter=5000, class_weight="balanced" if balanced else None).fit(X, y)

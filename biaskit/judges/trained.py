@@ -147,7 +147,7 @@ class TrainedJudge:
         if not inputs:
             return []
         p_m = self.head.misunderstood(self.features([readable(i) for i in inputs]))
-        return [Judgment(key=i.key, label="M" if p >= 0.5 else "R", path="trained", raw=_raw([1 - p, p], ("R", "M")),  # type: ignore[arg-type]
+        return [Judgment(key=i.key, label="M" if p >= 0.5 else "R", path="trained", raw=_raw([1 - p, p], ("R", "M")),
                          confidence=round(float(max(p, 1 - p)), 4)) for i, p in zip(inputs, p_m)]  # fmt: skip
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -89,7 +90,12 @@ def map_options(prompt: str, task: str, stereotype: str, counter: str, where: st
     if options is None:
         raise DataError(f"{where}: cannot find the two options in the {task} prompt {prompt[:80]!r}")
     letters = ("A", "B") if task == "CTO" else ()
-    for how, key in (("exact", str.strip), ("normalised", normalise), ("normalised", _core)):
+    matchers: tuple[tuple[Literal["exact", "normalised"], Callable[[str], str]], ...] = (
+        ("exact", str.strip),
+        ("normalised", normalise),
+        ("normalised", _core),
+    )
+    for how, key in matchers:
         opts = [key(o) for o in options]
         s_hit, c_hit = key(stereotype) in opts, key(counter) in opts
         if s_hit and c_hit and opts.index(key(stereotype)) != opts.index(key(counter)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,10 +204,14 @@ def _compare_nbls(run_a: Path, run_b: Path, n_boot: int, seed: int) -> Compariso
     b = b[b["occupation"].isin(shared)]
     for name in NBLS_METRICS:
         metric = GENDER_METRICS[name]
+
+        def statistic(f: pd.DataFrame, m: Callable[[np.ndarray, np.ndarray], float] = metric) -> float:
+            return m(f["model_women"].to_numpy(), f["bls_women"].to_numpy())
+
         paired = paired_bootstrap(
             a,
             b,
-            lambda f, m=metric: m(f["model_women"].to_numpy(), f["bls_women"].to_numpy()),
+            statistic,
             key="occupation",
             strata=(),
             n_boot=n_boot,

@@ -122,9 +122,9 @@ def _model_section(model: str, rows: list[Row], model_anchor: Callable[[str], st
         if not any(c == "plain" for c, _ in clear_bias):
             by_category = [("plain (paired run)", paired), *clear_bias]
     drawn = [
-        charts.safety_by_category(by_category),  # type: ignore[arg-type]
-        charts.attack_effectiveness(clear_bias),  # type: ignore[arg-type]
-        charts.nbls_scatter(nbls),  # type: ignore[arg-type]
+        charts.safety_by_category(by_category),
+        charts.attack_effectiveness(clear_bias),
+        charts.nbls_scatter(nbls),
     ]
     figures = [Markup(svg.render_bar(c) if isinstance(c, charts.BarChart) else svg.render_scatter(c)) for c in drawn if c is not None]
     return {"name": model, "anchor": model_anchor(model), "open": expanded, "conditions": ", ".join(r.condition for r in rows), "figures": figures}

@@ -134,7 +134,7 @@ def lmeval_results(run: LoadedRun) -> dict[str, Any]:
         group, version = "clear_bias", run.scores.schema_version
         tasks, overall, n_overall = _clear_bias_tasks(run.scores)
         groups = {group: {"alias": group, **_metrics(overall)}}
-        shots = 0
+        shots: int | None = 0
         counted = {**{t: n for t, (_, n) in tasks.items()}, group: n_overall}
         measured = {**{t: list(f) for t, (f, _) in tasks.items()}, group: list(overall)}
     else:

@@ -79,7 +79,7 @@ def _facts(run: LoadedRun) -> list[tuple[str, str]]:
         ("finished", m.finished_at),
         ("biaskit", f"{m.biaskit_version} {m.git_commit or ''}"),
     ]
-    return [(k, v) for k, v in facts if v]  # type: ignore[misc]
+    return [(k, v) for k, v in facts if v]
 
 
 def _legend(run: LoadedRun) -> str:
@@ -182,7 +182,7 @@ def _nbls_details(run: LoadedRun) -> Markup:
 
 def _neither_note(neither: float | None) -> str:
     """A flag on an answer most of whose mass (``neither``, percent) named no gender or group (markup)."""
-    if not thin(neither):
+    if neither is None or not thin(neither):
         return ""
     left = f"only {100 - neither:.0f}% of the mass named a gender or group"
     return str(cell("neither_note", left)) + mark(f"{neither:.0f}% of this item's answer mass was 'neither': {left}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -85,7 +85,7 @@ def distribution(record: dict[str, Any]) -> dict[str, float]:
         top = max(record["logprobs"])
         weights = [math.exp(lp - top) for lp in record["logprobs"]]
         total = sum(weights)
-        out: dict[str, float] = Counter()
+        out: defaultdict[str, float] = defaultdict(float)
         for label, w in zip(record["labels"], weights):
             out[label] += w / total
         return dict(out)

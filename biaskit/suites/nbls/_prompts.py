@@ -126,7 +126,7 @@ def build_items(
     attributes: Sequence[str] = ATTRIBUTES,
     tasks: Sequence[str] = TASKS,
     shots: Sequence[str] = ("zero",),
-    facts: dict[str, str] | None = None,
+    facts: dict[tuple[str, str], str] | None = None,
     ground_k: int = 0,
 ) -> list[NblsItem]:
     """Items for each occupation x attribute x task x shots x option order.
