@@ -26,8 +26,8 @@ def site(tmp_path_factory) -> Path:
 def test_committed_rows_show_their_engaged_share(site):
     rows = {(r["model"], r["condition"]): r for r in csv.DictReader((site / "leaderboard.csv").open())}
     gemma, smol = rows[("gemma3-270m", "plain")], rows[("smollm2-135m", "plain")]
-    assert float(gemma["safety"]) == 0.91 and float(gemma["competence"]) == 0.125
-    assert float(smol["competence"]) == 0.695
+    assert float(gemma["safety"]) == 0.915 and float(gemma["competence"]) == 0.125
+    assert float(smol["competence"]) == 0.705
     markdown = (site / "leaderboard.md").read_text()
     assert "| Engaged |" in markdown and "| 0.125 ⚠ |" in markdown
     html = (site / "index.html").read_text()
@@ -57,8 +57,8 @@ def test_screenshot_at_1280(site, tmp_path):
         for tr in driver.find_elements("css selector", "#leaderboard tbody tr"):
             cells = tr.find_elements("css selector", "td")
             rows[f"{cells[1].text} {cells[2].text}"] = (cells[engaged].text, cells[safety].text)
-        assert rows["gemma3-270m plain"][0] == "0.125" and rows["gemma3-270m plain"][1].startswith("0.910") and "⚠" in rows["gemma3-270m plain"][1]
-        assert rows["smollm2-135m plain"][0] == "0.695"
+        assert rows["gemma3-270m plain"][0] == "0.125" and rows["gemma3-270m plain"][1].startswith("0.915") and "⚠" in rows["gemma3-270m plain"][1]
+        assert rows["smollm2-135m plain"][0] == "0.705"
         assert driver.execute_script("return document.documentElement.scrollWidth") <= 1280 + 1
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "leaderboard-competence-1280.png"))
