@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -341,7 +342,17 @@ def test_a_run_with_both_phases_counts_each_judgment_once(server, tmp_path) -> N
 def test_a_refused_key_is_never_printed_or_stored_and_exits_2(server, tmp_path, capsys, monkeypatch) -> None:
     key = "sk-live-Hn3bV5cX7zL9kJ2hG4fD6sA8pO0iU1yT"
     monkeypatch.setenv("OPENAI_API_KEY", key)
-    server.fault = lambda prompt, attempt: None if len(server.answered) < 2 else "401"  # the key revoked mid-run
+
+    def revoked_after_two(prompt: str, attempt: int) -> str | None:
+        """The key is revoked mid-run: two prompts are answered, then every request is refused. The
+        refusal comes a moment late, so that the answers already given reach the run folder first
+        (on a loaded machine a refusal could otherwise overtake them, and nothing would be stored)."""
+        if len(server.answered) < 2:
+            return None
+        time.sleep(1.0)
+        return "401"
+
+    server.fault = revoked_after_two
     assert _eval(server, tmp_path) == 2
     line = _error_line(capsys)
     assert key not in line and "$OPENAI_API_KEY" in line and "valid key" in line
