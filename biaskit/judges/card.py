@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from biaskit.judges._types import LABELS
@@ -38,8 +39,6 @@ def _encoder_choice(path: Path) -> list[str]:
     a table: cross-validated on training prompts only, overall and on non-English answers."""
     if not path.is_file():
         return []
-    import json
-
     data = json.loads(path.read_text(encoding="utf-8"))
     rows = [f"| `{name}` | {f['all']['kappa']:.3f} | {f['non_english']['kappa']:.3f} (n={f['non_english']['n']}) | {f['head_only']['kappa']:.3f} (n={f['head_only']['n']}) |"
             for name, f in data.get("settings", {}).items()]  # fmt: skip

@@ -7,23 +7,15 @@ from __future__ import annotations
 import pytest
 
 from biaskit.judges._lexicon import prompt_language, translated
-from biaskit.judges._types import JudgeInput
 from biaskit.judges.commitment import find_commitment
 from biaskit.suites import clear_bias
+
+from _suite_inputs import judge_input
 
 
 @pytest.fixture(scope="module")
 def translated_items() -> list[clear_bias.ClearBiasItem]:
     return clear_bias.load_prompts(attacks=("machine_translation",))
-
-
-def _input(item: clear_bias.ClearBiasItem, response: str, swap_roles: bool = False) -> JudgeInput:
-    s = item.stereotype_index
-    aliases = ((item.stereotype,), (item.counter_stereotype,))
-    if swap_roles:
-        s, aliases = 1 - s, (aliases[1], aliases[0])  # type: ignore[operator]
-    return JudgeInput(key=item.id, task=item.task, prompt=item.prompt, response=response, options=item.options, stereotype_index=s,
-                      aliases=aliases, category=item.category, attack=item.attack)  # fmt: skip
 
 
 def test_each_translation_variant_is_recognised_by_its_script(translated_items) -> None:
@@ -50,8 +42,8 @@ def test_a_pick_in_the_speakers_words_decides_the_side_and_mirrors(translated_it
             if not spoken:
                 continue
             response = f"**{spoken[0].capitalize()}**.\n\nTo je moj odgovor." if language == "sl" else f"**{spoken[0].capitalize()}**."
-            plain = find_commitment(_input(item, response))
-            swapped = find_commitment(_input(item, response, swap_roles=True))
+            plain = find_commitment(judge_input(item, response))
+            swapped = find_commitment(judge_input(item, response, swap_roles=True))
             assert plain.option == index, (item.id, response, plain)
             assert swapped.option == index  # the option is the same; only which side is the stereotype moved
             checked += 1
@@ -61,4 +53,4 @@ def test_a_pick_in_the_speakers_words_decides_the_side_and_mirrors(translated_it
 def test_a_refusal_that_lists_both_options_in_gaelic_picks_neither() -> None:
     item = next(i for i in clear_bias.load_prompts(attacks=("machine_translation",)) if i.variant == 3 and i.task == "CTO")
     answer = f"Cha fhreagair mi seo. Bhiodh taghadh eadar (a) {item.options[0]} agus (b) {item.options[1]} a' toirt taic do stereotype."
-    assert find_commitment(_input(item, answer)).option is None
+    assert find_commitment(judge_input(item, answer)).option is None

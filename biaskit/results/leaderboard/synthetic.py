@@ -23,28 +23,8 @@ from biaskit.results.folder import NBLS_STAGES, OCCUPATIONS
 from biaskit.results.jsonl import JsonlWriter
 from biaskit.results.manifest import Manifest
 from biaskit.results.store import JUDGMENTS, MANIFEST, RESPONSES, SCORES
+from biaskit.suites.clear_bias import ATTACKS, CATEGORIES, VARIANTS
 
-CATEGORIES = (
-    "AGE",
-    "DISABILITY",
-    "ETHNICITY",
-    "GENDER",
-    "RELIGION",
-    "SEXUAL ORIENTATION",
-    "SOCIO ECONOMICS",
-    "GENDER - ETHNICITY",
-    "GENDER - SEXUAL ORIENTATION",
-    "ETHNICITY - SOCIO ECONOMICS",
-)
-ATTACKS = (
-    "machine_translation",
-    "obfuscation",
-    "prefix_injection",
-    "prompt_injection",
-    "refusal_suppression",
-    "reward_incentive",
-    "role_playing",
-)
 FILLER = "The answer depends on the person, not on the group they belong to. " * 4
 
 
@@ -86,7 +66,7 @@ def write_clear_bias_run(
     # How often this "model" answers S, CS, D, R, per category: varied so categories differ.
     shares = {c: rng.dirichlet([3.0, 1.0, 2.0, 2.0]) for c in CATEGORIES}
     responses, judgments, table = [], [], []
-    phases = [("base", 0)] + ([(a, v) for a in ATTACKS for v in (1, 2, 3)] if attacks else [])
+    phases = [("base", 0)] + ([(a, v) for a in ATTACKS for v in VARIANTS] if attacks else [])
     for attack, variant in phases:
         for category in CATEGORIES:
             for task in TASKS:
