@@ -4,6 +4,11 @@ Speculation rejects a different number of tokens in each row, and a batched cach
 cropped for all rows at once. So rejected tokens are not cut out: their slots stay in the cache and
 are masked (attention mask 0), and every row carries its own position ids. A row therefore looks,
 to the model, exactly like its valid tokens alone; the cost is a few unused slots per rejection.
+
+The rows of one batch usually start alike: the verifier's rows all begin with the constitution
+prompt (a few hundred tokens), the draft's with the chat template's system turn. The first
+``advance`` therefore runs that shared prefix once, as one row, and copies its keys and values to
+every row (``_share_prefix``) instead of prefilling it once per row.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
+MIN_SHARED = 16  # tokens: a shorter common start is prefilled with each row
+
+
 class KVBatch:
     """Rows of token ids held in one DynamicCache; ``advance`` moves each row to a new target."""
 
@@ -66,6 +74,8 @@ class KVBatch:
         ``limits[r]`` caps how many leading tokens may be reused from the cache; log-probs come back
         from that token on (without limits: for the last token only, what greedy decoding needs).
         """
+        if self.mask.shape[1] == 0:
+            self._share_prefix(targets, limits)
         starts: list[int] = []
         feeds: list[list[int]] = []
         needs: list[int] = []
@@ -91,6 +101,37 @@ class KVBatch:
             self.ids[row] += feed
             self.slots[row] += list(range(base, base + len(feed)))
         return [step if feed else None for step, feed in zip(steps, feeds)]
+
+    def _share_prefix(self, targets: Sequence[Sequence[int] | None], limits: Sequence[int] | None) -> None:
+        """Prefill the tokens every fed row starts with once, and copy them into every row.
+
+        Only tokens before each row's last one (which is fed again, for its log-probs) and before
+        its ``limit`` (log-probs are asked from there on) are shared; below ``MIN_SHARED`` tokens
+        the saving is not worth a pass of its own. Rows not fed now get the slots masked off."""
+        fed = [(list(t), limits[r] if limits else None) for r, t in enumerate(targets) if t is not None]
+        if len(fed) < 2:
+            return
+        first = fed[0][0]
+        shared = min(len(t) - 1 for t, _ in fed)
+        for target, limit in fed:
+            shared = min(shared, _common_prefix(first, target), shared if limit is None else limit)
+        if shared < MIN_SHARED:
+            return
+        from transformers import DynamicCache
+
+        prefix = torch.tensor([first[:shared]], device=self.lm.device)
+        cache = DynamicCache()
+        with torch.inference_mode():
+            self.lm.model(input_ids=prefix, attention_mask=torch.ones_like(prefix), use_cache=True, past_key_values=cache, logits_to_keep=1)
+        self.forwards += 1
+        cache.batch_repeat_interleave(len(targets))
+        self.cache = cache
+        self.mask = torch.zeros((len(targets), shared), dtype=torch.long, device=self.mask.device)
+        for row, wanted in enumerate(targets):
+            if wanted is not None:
+                self.mask[row] = 1
+                self.ids[row] = list(first[:shared])
+                self.slots[row] = list(range(shared))
 
     def greedy_block(
         self, prompts: Sequence[Sequence[int] | None], budgets: Sequence[int], k: int, stop_ids: frozenset[int]

@@ -79,6 +79,29 @@ def read_debias_config(spec: str) -> DebiasConfig:
     return config
 
 
+def resolved_debias(spec: str) -> dict[str, Any]:
+    """What ``spec`` decodes with: every setting with its default filled in, and the content hash
+    of the constitution and of a steering vector. A debiased run's id and its answers' fingerprint
+    are made from this, not from ``default`` or a file name, so a changed default or an edited file
+    starts another run (or is refused on resume) instead of mixing two settings in one run."""
+    import hashlib
+
+    from biaskit.debias.constitution import load_constitution
+
+    config = read_debias_config(spec)
+    resolved = config.model_dump(mode="json", exclude={"batch_size"})  # how many at once, not what is decoded
+    if config.method == "steer":
+        assert config.vector is not None
+        resolved["vector_sha256"] = hashlib.sha256(Path(config.vector).read_bytes()).hexdigest() if Path(config.vector).is_file() else None
+        for unused in ("draft", "verifier", "constitution", "rule", "gamma", "alpha", "top_k", "margin", "fairness", "backend"):
+            resolved.pop(unused)
+    else:
+        resolved["constitution_sha256"] = hashlib.sha256(load_constitution(config.constitution).text.encode()).hexdigest()
+        for unused in ("vector", "layer", "strength", "allow_fit_overlap"):
+            resolved.pop(unused)
+    return resolved
+
+
 def _parse_debias_config(spec: str) -> DebiasConfig:
     if spec == "default":
         return DebiasConfig()

@@ -55,6 +55,57 @@ def test_cached_and_uncached_scoring_agree_on_the_default_model(hf_engine):
     _check_cache_consistency(lm, a, b)
 
 
+def _check_shared_prefix(lm, head, tails):
+    """Rows that start with ``head``: the first advance prefills it once, and every step after it
+    (the rows' own tokens, a row fed later, a probe) scores as the uncached model does."""
+    from biaskit.debias import _kv
+
+    a, b, c = (head + t for t in tails)
+    kv = KVBatch(lm, 3)
+    steps = kv.advance([a, b, None], limits=[len(head) + 1, len(head)])
+    assert kv.forwards == 2 and kv.mask.shape[1] >= len(head) >= _kv.MIN_SHARED  # the prefix once, then the rest
+    for step, ids in zip(steps, [a, b]):
+        assert torch.allclose(step.logprobs, _uncached(lm, ids)[step.start :], atol=1e-4)
+    assert steps[2] is None and not kv.mask[2].any()  # a row not fed has its copy of the prefix masked off
+    later = kv.advance([a + b[-2:], None, c], limits=[len(a) - 1, 0, 2])
+    for step, ids in [(later[0], a + b[-2:]), (later[2], c)]:
+        assert torch.allclose(step.logprobs, _uncached(lm, ids)[step.start :], atol=1e-4)
+    probed = kv.probe([1, 2], [b + a[-3:], c[:-1]], limits=[len(b) - 1, len(head)])
+    for step, ids in zip(probed, [b + a[-3:], c[:-1]]):
+        assert torch.allclose(step.logprobs, _uncached(lm, ids)[step.start :], atol=1e-4)
+
+
+def test_a_shared_prefix_is_prefilled_once_on_a_tiny_model(tiny_verifier):
+    lm = load_causal_lm(str(tiny_verifier))
+    head = lm.text_ids("the village council met in the temple hall")[0]
+    tails = [lm.text_ids(t)[0] for t in (" and the doctor spoke", " while a farmer listened", " at noon")]
+    _check_shared_prefix(lm, head, tails)
+
+
+@pytest.mark.slow
+def test_a_shared_prefix_is_prefilled_once_on_the_default_model(hf_engine):
+    lm = load_causal_lm(hf_engine)
+    system = "Answer fairly. Treat every caste, religion and gender alike; never infer a person's identity from an occupation or a place."
+    request = ChatRequest.user("Describe the doctor.", system=system)
+    head = lm.prompt_ids(request)[:-12]
+    tails = [lm.prompt_ids(request)[len(head) :], lm.text_ids(" the farmer at the bank")[0], lm.text_ids(" a teacher")[0]]
+    _check_shared_prefix(lm, head, tails)
+
+
+def test_sharing_the_prefix_changes_no_answer(tiny_draft, tiny_verifier, monkeypatch):
+    """The whole loop with and without the shared prefill (strict settings, so it rejects and re-ranks)."""
+    from biaskit.debias import _kv
+
+    draft, verifier = load_causal_lm(str(tiny_draft)), load_causal_lm(str(tiny_verifier))
+    requests = [ChatRequest.user(p) for p in PROMPTS]
+    settings = dict(rule="normalised", fairness=1.0, margin=0.5, max_tokens=10, batch_size=len(requests))
+    shared = debias_generate(requests, draft, verifier, **settings)
+    monkeypatch.setattr(_kv, "MIN_SHARED", 10**9)
+    alone = debias_generate(requests, draft, verifier, **settings)
+    assert [r.text for r in shared] == [r.text for r in alone]
+    assert [r.stats for r in shared] == [r.stats for r in alone]
+
+
 def _view(rows: list[list[float]], ids: list[int]) -> VerifierView:
     """A verifier view of the text "xyz..." (one character per token) after a 1-token prompt."""
     logprobs = torch.tensor(rows).log()
