@@ -174,8 +174,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--verifier", default=None, help="speculative: verifier model (default: --model)")
-    parser.add_argument("--speculative", default="rule=constitutional,gamma=4,alpha=1,margin=2,top_k=5",
-                        help="speculative settings as key=value pairs (default: the current defaults)")
+    from biaskit import _debias_defaults as d
+
+    defaults = f"rule={d.RULE},fairness={d.FAIRNESS:g},margin={d.MARGIN:g},gamma={d.GAMMA},top_k={d.TOP_K}"
+    parser.add_argument("--speculative", default=defaults, help=f"speculative settings as key=value pairs (default: biaskit's defaults, {defaults})")
     parser.add_argument("--vector", required=True, help="steering vector from `biaskit debias steer-fit` (its split decides the prompts)")
     parser.add_argument("--layer", type=int, default=None, help="steering layer (default: the vector's)")
     parser.add_argument("--strengths", type=lambda s: [float(x) for x in s.split(",")], default=[0.1, 0.25, 0.5, 1.0],
