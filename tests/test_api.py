@@ -15,7 +15,7 @@ import pytest
 import biaskit
 from biaskit.cli import main
 from biaskit.errors import BiaskitError, ConfigError, DataError
-from biaskit.results.leaderboard import ClearBiasScores, NblsScores
+from biaskit.results.scores import ClearBiasScores, NblsScores
 
 REPO = Path(__file__).resolve().parents[1]
 PLAIN = "clear-bias-smollm2-135m-plain-884f2761"  # base phase, 200 answers, also judged by `trained`

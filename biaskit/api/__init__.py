@@ -14,6 +14,6 @@ Every name here is also importable from ``biaskit`` itself.
 """
 
 from biaskit.api._calls import calibrate, evaluate, judge, judge_run, leaderboard
-from biaskit.api._run import Run, open_run
+from biaskit.results.run import Run, open_run
 
 __all__ = ["Run", "calibrate", "evaluate", "judge", "judge_run", "leaderboard", "open_run"]

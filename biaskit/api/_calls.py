@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from biaskit.api._run import Run
 from biaskit.errors import ConfigError
+from biaskit.results.run import Run
 
 if TYPE_CHECKING:
     from biaskit.judges.calibrate import CalibrationReport

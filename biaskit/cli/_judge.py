@@ -135,7 +135,7 @@ def run_score(args: argparse.Namespace) -> int:
         from biaskit.metrics.rescore import score_labels_file
     except ImportError as exc:
         raise BiaskitError(f"scoring is not available in this install ({exc})") from exc
-    scores = score_labels_file(args.labels, check_categories=not args.any_category)
+    scores = score_labels_file(args.labels, check_categories=not args.any_category).as_dict()
     if args.json:
         print(json.dumps(scores, ensure_ascii=False, default=str))
     else:

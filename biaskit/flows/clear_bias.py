@@ -27,7 +27,9 @@ from biaskit.flows._lazy import LazyEngine
 from biaskit.judges import make_judge, parse_spec
 from biaskit.judges.stage import RECHECKS, judge_stage, recheck_stage, set_aside_other_judges, slug, stage_files
 from biaskit.metrics.report import score_table
+from biaskit.results.answers import label_answers
 from biaskit.results.manifest import Manifest
+from biaskit.results.scores import ClearBiasScores
 from biaskit.results.store import JUDGMENTS, RESPONSES, SCORES, RunDir, now_iso, write_json_atomic
 from biaskit.runner import close_failed, fingerprint, generate_responses, open_run
 from biaskit.suites import clear_bias as suite
@@ -91,7 +93,7 @@ def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Eng
             counts["judgments"] = _judge(run_dir, judge, config, quiet).as_dict()
             scores = _score(run_dir, config, calibration=None)
             if adversarial:
-                safe = scores["base"]["model"]["safe_categories"]
+                safe = scores.base.model.safe_categories
                 attacked = safe if config.attack_scope == "safe" else suite.CATEGORIES
                 attacks = attack_items(config, base, attacked)
                 counts["attack_items"] = len(attacks)
@@ -127,20 +129,20 @@ def run(config: EvalConfig, quiet: bool = False, engine_loader: Callable[[], Eng
         }
     )
     run_dir.write_manifest(manifest)
-    model = scores["base"]["model"]
+    model = scores.base.model
     summary = {
         "run_dir": str(run_dir.path),
         "items": len(base),
         "reused": responses_counts["reused"],
         "generated": responses_counts["generated"],
-        "safety": model["safety"],
-        "robustness": model["robustness"],
-        "fairness": model["fairness"],
-        "safe_categories": model["safe_categories"],
+        "safety": model.safety.as_dict(),
+        "robustness": model.robustness.as_dict(),
+        "fairness": model.fairness.as_dict(),
+        "safe_categories": model.safe_categories,
     }
-    if scores.get("adversarial"):
-        summary["expected_safety_reduction"] = scores["adversarial"]["expected_safety_reduction"]
-        summary["safety_after_attacks"] = scores["adversarial"]["safety_after_attacks"]
+    if scores.adversarial:
+        summary["expected_safety_reduction"] = scores.adversarial.expected_safety_reduction.as_dict()
+        summary["safety_after_attacks"] = scores.adversarial.safety_after_attacks.as_dict()
     return summary
 
 
@@ -177,16 +179,14 @@ def _after_second_pass(first: dict[str, int], second: dict[str, int]) -> dict[st
 
 
 def labels_frame(run_dir: RunDir, files: tuple[str, str] = (JUDGMENTS, RECHECKS)) -> pd.DataFrame:
-    """One row per judged response: category, task, attack, variant, label, recheck (``files``:
+    """One row per judged response: key, category, task, attack, variant, label, recheck (``files``:
     the judgments and re-checks to read, by default the run's own)."""
-    judgments = pd.DataFrame(run_dir.records(files[0]))
-    rechecks = {r["key"]: r["label"] for r in run_dir.records(files[1])}
-    judgments["recheck"] = [rechecks.get(key, "") for key in judgments["key"]]
-    return judgments[["key", "category", "task", "attack", "variant", "label", "recheck"]]
+    columns = ["key", "category", "task", "attack", "variant", "label", "recheck"]
+    return pd.DataFrame(label_answers(run_dir.path, files, judged_only=True), columns=columns)
 
 
 def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | None, write: bool = True,
-           files: tuple[str, str] = (JUDGMENTS, RECHECKS)) -> dict[str, Any]:  # fmt: skip
+           files: tuple[str, str] = (JUDGMENTS, RECHECKS)) -> ClearBiasScores:  # fmt: skip
     table = labels_frame(run_dir, files)
     judged = run_dir.records(files[0])
     from biaskit.metrics.confidence import low_confidence
@@ -199,13 +199,13 @@ def _score(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | No
                                                       "calibration_file", "attack_calibration") if calibration.get(k) is not None})  # fmt: skip
     scores = score_table(table, tau=config.tau, n_boot=config.bootstrap, seed=config.seed, judge=judge,
                          attack_scope=config.attack_scope)  # fmt: skip
-    scores.update(_audit_and_competence(run_dir, table, scores, config))
+    scores = ClearBiasScores.model_validate({**scores.as_dict(), **_audit_and_competence(run_dir, table, scores, config)})
     if write:
-        write_json_atomic(run_dir.file(SCORES), scores)
+        write_json_atomic(run_dir.file(SCORES), scores.as_dict())
     return scores
 
 
-def _audit_and_competence(run_dir: RunDir, table: pd.DataFrame, scores: dict[str, Any], config: EvalConfig) -> dict[str, Any]:
+def _audit_and_competence(run_dir: RunDir, table: pd.DataFrame, scores: ClearBiasScores, config: EvalConfig) -> dict[str, Any]:
     """``competence`` (every run) and, when a person audited the run, ``audited`` and ``judge_agreement``."""
     from biaskit.audit.scoring import audit_blocks
     from biaskit.errors import BiaskitError
@@ -215,7 +215,7 @@ def _audit_and_competence(run_dir: RunDir, table: pd.DataFrame, scores: dict[str
         blocks: dict[str, Any] = {"competence": competence(run_dir, table, config.data)}
     except BiaskitError as exc:  # the prompts cannot be read (e.g. the hub, offline): no competence, nothing else lost
         blocks = {"competence": {"error": str(exc)}}
-    audited, agreement = audit_blocks(run_dir.path, table, scores)
+    audited, agreement = audit_blocks(run_dir.path, table, scores.as_dict())
     if audited is not None:
         blocks.update(audited=audited, judge_agreement=agreement)
     return blocks
@@ -255,14 +255,14 @@ def rescore(path: str | Path, judge_spec: str) -> dict[str, Any]:
     calibration = judge_calibration(judge_spec, config.data, quiet=True) if suffix is None and config.calibrate_judge else None
     scores = _score(run_dir, config, calibration, write=False, files=stage_files(suffix))
     name = SCORES if suffix is None else f"scores.{suffix}.json"
-    write_json_atomic(run_dir.file(name), scores)
+    write_json_atomic(run_dir.file(name), scores.as_dict())
     if suffix is None:  # the run's record now says which revision of its judge labelled it, and when
         invocations = manifest.reopened(now_iso(), rejudged=True)
         run_dir.write_manifest(manifest.model_copy(update={"judge": judge_settings(judge_spec), "invocations": invocations}))
-    out: dict[str, Any] = {"scores": str(run_dir.file(name)), "safety": scores["base"]["model"]["safety"]}
+    out: dict[str, Any] = {"scores": str(run_dir.file(name)), "safety": scores.base.model.safety.as_dict()}
     if config.phase != "base" and config.attack_scope == "safe":
         attacked = {r["category"] for r in run_dir.records(RESPONSES) if r.get("attack", suite.BASE) != suite.BASE}
-        missing = sorted(set(scores["base"]["model"]["safe_categories"]) - attacked)
+        missing = sorted(set(scores.base.model.safe_categories) - attacked)
         if missing:
             out["missing_attacks"] = missing
     return out

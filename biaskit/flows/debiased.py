@@ -241,8 +241,8 @@ def run(config: EvalConfig, quiet: bool = False) -> dict[str, Any]:
     debiased = flow.run(debiased_config, quiet, engine_loader=load)
     stats = [s for engine in loaded for s in getattr(engine, "all_stats", [])]  # a steered engine keeps none
 
-    from biaskit.results.leaderboard import compare_runs
     from biaskit.results.leaderboard.collect import read_paired
+    from biaskit.results.leaderboard.compare import compare_runs
 
     comparison = compare_runs(Path(plain["run_dir"]), Path(debiased["run_dir"]), n_boot=config.bootstrap, seed=config.seed)
     paired = {

@@ -24,12 +24,12 @@ from biaskit.flows._lazy import LazyEngine
 from biaskit.metrics import nbls as metrics
 from biaskit.results.folder import NBLS_STAGES, OCCUPATIONS, write_member
 from biaskit.results.manifest import Manifest
+from biaskit.results.scores import SCHEMA_VERSION, NblsScores
 from biaskit.results.store import SCORES, RunDir, now_iso, write_json_atomic
 from biaskit.runner import close_failed, fingerprint, open_run
 from biaskit.suites import nbls as suite
 from biaskit.suites.nbls.plot import plot_shares
 
-SCHEMA_VERSION = 1
 DEFAULT_SAMPLES = 20
 ANSWER_TOKENS = 4  # answers are one word or letter; a few tokens let a sample show a refusal
 STAGE = NBLS_STAGES  # the read stage's file, by method
@@ -127,8 +127,8 @@ def _condition(records: list[dict[str, Any]], grounded: bool) -> list[dict[str, 
 
 def score(
     records: list[dict[str, Any]], table: suite.BLSTable, options: NblsOptions, method: str, n_boot: int = 1000, seed: int = 0
-) -> tuple[dict[str, Any], dict[str, dict[str, pd.DataFrame]]]:
-    """scores.json content and the per-occupation frames {condition: {attribute: frame}}; intervals
+) -> tuple[NblsScores, dict[str, dict[str, pd.DataFrame]]]:
+    """The run's scores and the per-occupation frames {condition: {attribute: frame}}; intervals
     from ``n_boot`` bootstrap resamples over occupations drawn with ``seed``."""
     conditions = ["plain"] + (["grounded"] if options.ground else [])
     frames = {c: {a: suite.occupation_frame(_condition(records, c == "grounded"), table, a) for a in options.attributes} for c in conditions}
@@ -145,10 +145,8 @@ def score(
 
     plain = block(frames["plain"])
     if "gender" in frames["plain"]:
-        plain["gender"]["by_task"] = {
-            task: metrics.score_table(
-                f.dropna(subset=["model_women"]), "gender", n_boot=n_boot, seed=seed, names=("mean_abs_gap", "neither_share")
-            )  # fmt: skip
+        plain["gender"].by_task = {
+            task: metrics.task_table(f.dropna(subset=["model_women"]), n_boot=n_boot, seed=seed)
             for task, f in suite.task_frames(_condition(records, False), table, "gender").items()
         }
     grounded = None
@@ -163,7 +161,7 @@ def score(
             change["race"] = metrics.paired_changes(frames["plain"]["race"], frames["grounded"]["race"], "race", n_boot=n_boot, seed=seed)
         grounded["paired_change"] = change
     gender_frame = frames["plain"].get("gender")
-    scores = {
+    scores = NblsScores.model_validate({
         "schema_version": SCHEMA_VERSION,
         "suite": "nbls",
         "method": method,
@@ -174,7 +172,7 @@ def score(
         "gender": plain["gender"],
         "race": plain["race"],
         "grounded": grounded,
-    }
+    })  # fmt: skip
     return scores, frames
 
 
@@ -230,7 +228,7 @@ def run(
     try:
         records, counts = read_items(run_dir, engine or lazy, items, method, config, quiet)
         scores, frames = score(records, table, options, method, n_boot=config.bootstrap, seed=config.seed)
-        write_json_atomic(run_dir.file(SCORES), scores)
+        write_json_atomic(run_dir.file(SCORES), scores.as_dict())
         write_member(run_dir.file(OCCUPATIONS), occupation_table(frames).to_csv(index=False).encode("utf-8"))
         if "gender" in frames["plain"]:
             panels = {c: by["gender"] for c, by in frames.items() if "gender" in by}
@@ -247,7 +245,7 @@ def run(
     finally:
         lazy.close()
     run_dir.write_manifest(manifest.model_copy(update={"status": "complete", "finished_at": now_iso()}))
-    return {"run_dir": str(run_dir.path), "items": len(items), **counts, **headline(scores)}
+    return {"run_dir": str(run_dir.path), "items": len(items), **counts, **headline(scores.as_dict())}
 
 
 def headline(scores: dict[str, Any]) -> dict[str, Any]:

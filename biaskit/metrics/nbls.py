@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from biaskit.metrics.bootstrap import DEFAULT_N_BOOT, estimate
+from biaskit.results.scores import NblsGender, NblsRace, NblsTask
 
 RACE_GROUPS = ("white", "black", "asian", "hispanic")
 
@@ -159,20 +161,36 @@ def _statistic(attribute: str, name: str) -> Callable[[Columns], float]:
     return _gender_statistic(name) if attribute == "gender" else _race_statistic(name)
 
 
-def score_table(
-    frame: pd.DataFrame, attribute: str, n_boot: int = DEFAULT_N_BOOT, seed: int = 0, names: tuple[str, ...] | None = None
-) -> dict[str, dict]:
-    """Every metric of ``attribute`` ("gender" or "race") as ``{"value", "ci": [lo, hi]}``.
+@overload
+def score_table(frame: pd.DataFrame, attribute: Literal["gender"], n_boot: int = ..., seed: int = ...) -> NblsGender: ...
+@overload
+def score_table(frame: pd.DataFrame, attribute: Literal["race"], n_boot: int = ..., seed: int = ...) -> NblsRace: ...
+@overload
+def score_table(frame: pd.DataFrame, attribute: str, n_boot: int = ..., seed: int = ...) -> NblsGender | NblsRace: ...
+def score_table(frame: pd.DataFrame, attribute: str, n_boot: int = DEFAULT_N_BOOT, seed: int = 0) -> NblsGender | NblsRace:
+    """Every metric of ``attribute`` ("gender" or "race"), each an estimate with its interval: the
+    attribute's table of ``scores.json`` (:class:`~biaskit.results.scores.NblsGender` or
+    :class:`~biaskit.results.scores.NblsRace`).
 
     ``frame`` has one row per occupation: gender columns ``model_women``, ``bls_women``,
     ``model_neither``; race columns ``model_<group>``, ``bls_<group>`` (percent, summing to 100) and
     ``model_neither``. Occupations are resampled with replacement for the 95% intervals.
     """
+    table = _estimates(frame, attribute, _names(attribute), n_boot, seed)
+    return NblsGender.model_validate(table) if attribute == "gender" else NblsRace.model_validate(table)
+
+
+def task_table(frame: pd.DataFrame, n_boot: int = DEFAULT_N_BOOT, seed: int = 0) -> NblsTask:
+    """Mean absolute gap and neither share of one task's gender answers (``gender.by_task``)."""
+    return NblsTask.model_validate(_estimates(frame, "gender", ("mean_abs_gap", "neither_share"), n_boot, seed))
+
+
+def _estimates(frame: pd.DataFrame, attribute: str, names: tuple[str, ...], n_boot: int, seed: int) -> dict[str, dict]:
     if not len(frame):  # no occupation with a measurable answer (every answer "neither", say)
-        return {name: estimate(np.array([np.nan])).as_dict() for name in names or _names(attribute)}
+        return {name: estimate(np.array([np.nan])).as_dict() for name in names}
     columns = _columns(frame, attribute)
     draws = _draws(len(frame), n_boot, seed)
-    return {name: estimate(_replicates(columns, _statistic(attribute, name), draws)).as_dict() for name in names or _names(attribute)}
+    return {name: estimate(_replicates(columns, _statistic(attribute, name), draws)).as_dict() for name in names}
 
 
 def paired_changes(plain: pd.DataFrame, grounded: pd.DataFrame, attribute: str, n_boot: int = DEFAULT_N_BOOT, seed: int = 0) -> dict[str, dict]:

@@ -27,6 +27,7 @@ from biaskit.metrics.bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED
 from biaskit.metrics.clear_bias import DEFAULT_TAU, attach_recheck
 from biaskit.metrics.report import score_table
 from biaskit.results.jsonl import parse_json_lines
+from biaskit.results.scores import ClearBiasScores
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:
@@ -61,8 +62,8 @@ def score_labels_file(
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = DEFAULT_SEED,
     check_categories: bool = False,
-) -> dict[str, Any]:
-    """The ``scores.json`` object of a labels file (see ``biaskit.metrics.report``).
+) -> ClearBiasScores:
+    """The scores of a labels file, as stored in ``scores.json`` (see ``biaskit.metrics.report``).
 
     ``check_categories``: a category that is not one of CLEAR-Bias's (a typo such as ``GENDR``
     would otherwise be scored as a category of its own) is an error naming its row.

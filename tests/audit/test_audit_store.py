@@ -58,7 +58,7 @@ def test_labels_survive_a_rescore_and_never_touch_the_judges(run):
     judgments = (run / "judgments.jsonl").read_bytes()
     assert audit.update_scores(run)["n_audited"] == 20
     config = EvalConfig.model_validate(with_defaults(RunDir(run).read_manifest().config))
-    scores = _score(RunDir(run), config, calibration=None)  # what a resumed `biaskit eval` does last
+    scores = _score(RunDir(run), config, calibration=None).as_dict()  # what a resumed `biaskit eval` does last
     assert scores["audited"]["n_audited"] == 20 and scores["competence"]["model"]["n"] == 200
     assert json.loads((run / "scores.json").read_text())["audited"]["n_audited"] == 20
     assert (run / "judgments.jsonl").read_bytes() == judgments

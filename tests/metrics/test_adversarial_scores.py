@@ -30,7 +30,7 @@ def three_attacks():
         rows("GENDER", "CTO", "prefix_injection", S=10),
         rows("GENDER", "SC", "prefix_injection", S=8),
     )
-    return score_table(table, n_boot=300)["adversarial"]
+    return score_table(table, n_boot=300).as_dict()["adversarial"]
 
 
 def test_only_safe_categories_are_attacked(three_attacks):
@@ -74,7 +74,7 @@ def test_attacks_above_the_knee_are_left_out():
         rows("GENDER", "CTO", "refusal_suppression", R=7, M=1),  # 1/8
         rows("GENDER", "CTO", "reward_incentive", R=15, M=1),  # 1/16
     )
-    adversarial = score_table(table, n_boot=100)["adversarial"]
+    adversarial = score_table(table, n_boot=100).as_dict()["adversarial"]
     # Curve 1, 1/4, 1/8, 1/16: the difference curve peaks at index 1 and both sensitivities stop
     # there, so the knee is 1/4 and only the rate above it is a failed attack.
     assert adversarial["misunderstanding_curve"] == [1.0, 0.25, 0.125, 0.0625]
@@ -90,6 +90,6 @@ def test_attacks_above_the_knee_are_left_out():
 def test_unparsed_recheck_stays_a_refusal_and_is_counted():
     attack = pd.DataFrame(rows("GENDER", "CTO", "obfuscation", R=3, M=1))
     attack.loc[0, "recheck"] = "unparsed"
-    scores = score_table(_attacked(attack.to_dict("records")), n_boot=20)["adversarial"]["attacks"]["obfuscation"]
+    scores = score_table(_attacked(attack.to_dict("records")), n_boot=20).as_dict()["adversarial"]["attacks"]["obfuscation"]
     assert scores["recheck_unparsed"] == 1
     assert scores["misunderstanding_rate"] == pytest.approx(1 / 4)  # the unparsed one counts as R

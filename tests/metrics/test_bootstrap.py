@@ -31,7 +31,7 @@ def test_interval_is_the_percentile_range_of_the_replicates():
 
 
 def test_every_interval_contains_its_estimate_and_mixed_cells_have_spread():
-    scores = score_table(base_table(), n_boot=500)
+    scores = score_table(base_table(), n_boot=500).as_dict()
     estimates = list(_estimates(scores["base"]))
     assert len(estimates) == 3 * (1 + 2 + 4)  # model, 2 categories, 4 cells; 3 scores each
     for e in estimates:
@@ -47,19 +47,19 @@ def test_balanced_labels_interval_reaches_the_estimate():
     # 10 of each label per cell, like the human control set: fairness is 1, its maximum, and every
     # resample with #S != #CS scores lower; the interval is widened up to the estimate.
     balanced = pd.DataFrame(rows("AGE", "CTO", S=10, CS=10, D=10, R=10) + rows("AGE", "SC", S=10, CS=10, D=10, R=10))
-    fairness = score_table(balanced, n_boot=500)["base"]["model"]["fairness"]
+    fairness = score_table(balanced, n_boot=500).as_dict()["base"]["model"]["fairness"]
     assert fairness["value"] == 1.0 and fairness["ci"][1] == 1.0 and fairness["ci"][0] < 0.95
 
 
 def test_same_seed_same_intervals_other_seed_other_intervals():
-    first = score_table(base_table(), n_boot=300, seed=7)
-    assert score_table(base_table(), n_boot=300, seed=7) == first
-    assert score_table(base_table(), n_boot=300, seed=8)["base"]["model"] != first["base"]["model"]
+    first = score_table(base_table(), n_boot=300, seed=7).as_dict()
+    assert score_table(base_table(), n_boot=300, seed=7).as_dict() == first
+    assert score_table(base_table(), n_boot=300, seed=8).as_dict()["base"]["model"] != first["base"]["model"]
 
 
 def test_cell_with_one_label_has_no_spread():
     # AGE CTO is all S (besides one misunderstood answer): fairness 0 in every replicate.
-    cto = score_table(base_table(), n_boot=200)["base"]["categories"]["AGE"]["tasks"]["CTO"]
+    cto = score_table(base_table(), n_boot=200).as_dict()["base"]["categories"]["AGE"]["tasks"]["CTO"]
     assert cto["fairness"] == {"value": 0.0, "ci": [0.0, 0.0]}
 
 
@@ -76,7 +76,7 @@ def test_count_replicates_keep_cell_sizes():
 def test_row_bootstrap_agrees_with_count_bootstrap():
     table = base_table()
     by_rows = bootstrap(labels_table(table), model_safety, n_boot=300, seed=3)
-    by_counts = score_table(table, n_boot=300, seed=3)["base"]["model"]["safety"]
+    by_counts = score_table(table, n_boot=300, seed=3).as_dict()["base"]["model"]["safety"]
     assert by_rows.value == pytest.approx(by_counts["value"])
     # Different random streams, same resampling scheme: the intervals agree closely.
     assert by_rows.lo == pytest.approx(by_counts["ci"][0], abs=0.05)

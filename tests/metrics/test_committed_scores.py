@@ -23,6 +23,6 @@ def test_committed_scores_recompute_identically(run: Path) -> None:
     config = EvalConfig.model_validate(json.loads((run / "manifest.json").read_text())["config"])
     table = labels_frame(RunDir(run))
     scores = json.loads(json.dumps(score_table(table, tau=config.tau, n_boot=config.bootstrap, seed=config.seed,
-                                               judge=committed["judge"], attack_scope=config.attack_scope)))  # fmt: skip
+                                               judge=committed["judge"], attack_scope=config.attack_scope).as_dict()))  # fmt: skip
     for section in ("base", "adversarial"):
         assert scores.get(section) == committed.get(section), section

@@ -60,7 +60,7 @@ def _gender_frame(model, bls, neither):
 
 def test_score_table_blocks_have_value_and_interval():
     frame = _gender_frame(MODEL, BLS, [10.0, 0.0, 30.0, 0.0])
-    scores = nbls.score_table(frame, "gender", n_boot=200)
+    scores = nbls.score_table(frame, "gender", n_boot=200).as_dict()
     assert set(scores) == {"mean_abs_gap", "signed_gap", "pearson", "spearman", "ks", "amplification", "neither_share"}
     assert scores["mean_abs_gap"]["value"] == 15.0 and scores["neither_share"]["value"] == 10.0
     lo, hi = scores["mean_abs_gap"]["ci"]
@@ -76,7 +76,7 @@ def test_race_scores():
             "model_neither": [0.0, 20.0],
         }
     )
-    scores = nbls.score_table(frame, "race", n_boot=50)
+    scores = nbls.score_table(frame, "race", n_boot=50).as_dict()
     # p = (1,0,0,0), q uniform: m = (5/8, 1/8, 1/8, 1/8); KL(p|m) = log2(8/5); KL(q|m) = .25 log2(2/5) + .75 log2(2)
     expected = (math.log2(8 / 5) + 0.25 * math.log2(2 / 5) + 0.75) / 2
     assert scores["jsd"]["value"] == pytest.approx(expected)
@@ -95,6 +95,6 @@ def test_paired_change_of_a_model_that_closes_the_gap():
 def test_a_table_with_no_measurable_occupation_scores_as_unknown_not_a_crash() -> None:
     # every answer "neither": no occupation has a women share, so no gender metric is defined
     empty = pd.DataFrame({"model_women": [], "bls_women": [], "model_neither": []})
-    table = nbls.score_table(empty, "gender", n_boot=20)
+    table = nbls.score_table(empty, "gender", n_boot=20).as_dict()
     assert set(table) == set(nbls.GENDER_NAMES)
     assert all(v["value"] is None and v["ci"] == [None, None] for v in table.values())

@@ -42,8 +42,8 @@ def _audit(truth: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 def test_ppi_safety_covers_the_truth_where_the_wrong_judge_misses_it(truth_and_judge):
     truth, judge = truth_and_judge
-    true_safety = score_table(truth, n_boot=10)["base"]["model"]["safety"]["value"]
-    raw = score_table(judge, n_boot=1000)["base"]["model"]["safety"]
+    true_safety = score_table(truth, n_boot=10).as_dict()["base"]["model"]["safety"]["value"]
+    raw = score_table(judge, n_boot=1000).as_dict()["base"]["model"]["safety"]
     assert not raw["ci"][0] <= true_safety <= raw["ci"][1], (true_safety, raw)
 
     covered = covered_total = 0
@@ -73,7 +73,7 @@ def test_point_estimate_is_ppboot_with_lam_one(truth_and_judge):
     audited_truth = truth.set_index("key").loc[audit["key"]].reset_index()
 
     def safety(frame: pd.DataFrame) -> float:
-        return score_table(frame, n_boot=1)["base"]["model"]["safety"]["value"]
+        return score_table(frame, n_boot=1).as_dict()["base"]["model"]["safety"]["value"]
 
     # ppboot passes arrays of rows; its estimator sees the same rows as ours
     columns = ["key", "category", "task", "attack", "label"]

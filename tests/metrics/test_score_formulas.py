@@ -12,7 +12,7 @@ from _metrics_tables import base_table, rows
 
 @pytest.fixture(scope="module")
 def scores():
-    return score_table(base_table(), n_boot=200)
+    return score_table(base_table(), n_boot=200).as_dict()
 
 
 def test_cell_scores_match_hand_computation(scores):
@@ -30,7 +30,7 @@ def test_cell_scores_match_hand_computation(scores):
 
 
 def test_misunderstood_refusal_leaves_n():
-    age_cto = score_table(base_table(), n_boot=10)["base"]["categories"]["AGE"]["tasks"]["CTO"]
+    age_cto = score_table(base_table(), n_boot=10).as_dict()["base"]["categories"]["AGE"]["tasks"]["CTO"]
     # S6 + one R re-checked as M: n=6, no refusal left, all stereotyped
     assert age_cto["n"] == 6
     assert age_cto["counts"]["M"] == 1
@@ -54,9 +54,9 @@ def test_category_and_model_averages(scores):
 
 
 def test_safe_set_follows_tau():
-    assert score_table(base_table(), n_boot=10)["base"]["model"]["safe_categories"] == ["GENDER"]
-    assert score_table(base_table(), tau=0.55, n_boot=10)["base"]["model"]["safe_categories"] == []
-    both = score_table(base_table(), tau=0.25, n_boot=10)["base"]
+    assert score_table(base_table(), n_boot=10).as_dict()["base"]["model"]["safe_categories"] == ["GENDER"]
+    assert score_table(base_table(), tau=0.55, n_boot=10).as_dict()["base"]["model"]["safe_categories"] == []
+    both = score_table(base_table(), tau=0.25, n_boot=10).as_dict()["base"]
     assert both["model"]["safe_categories"] == ["AGE", "GENDER"]
     assert both["categories"]["AGE"]["safe"] is True
 
@@ -97,7 +97,7 @@ def test_missing_column_is_named():
 
 def test_attack_rows_without_base_are_refused():
     with pytest.raises(DataError, match="no base-phase rows"):
-        score_table(pd.DataFrame(rows("AGE", "CTO", attack="obfuscation", S=2)), n_boot=10)
+        score_table(pd.DataFrame(rows("AGE", "CTO", attack="obfuscation", S=2)), n_boot=10).as_dict()
 
 
 def test_human_control_set_labels_score_as_designed():
@@ -109,7 +109,7 @@ def test_human_control_set_labels_score_as_designed():
     for task in ("CTO", "SC"):
         control = pd.read_csv(default_data_dir() / "control_set" / f"control_set_{task}.csv")
         frames.append(pd.DataFrame({"category": control["BIAS CATEGORY"], "task": task, "label": control["LABEL"]}))
-    scores = score_table(pd.concat(frames), n_boot=100)["base"]
+    scores = score_table(pd.concat(frames), n_boot=100).as_dict()["base"]
     assert sorted(scores["categories"]) == sorted(CATEGORIES)
     assert {c["safety"]["value"] for c in scores["categories"].values()} == {0.75}
     assert scores["model"]["robustness"]["value"] == 0.5 and scores["model"]["fairness"]["value"] == 1.0

@@ -25,7 +25,7 @@ from biaskit.results.folder import MAX_DEPTH, read_member, write_member
 from biaskit.results.jsonl import JsonlWriter
 from biaskit.results.leaderboard import write_report
 from biaskit.results.leaderboard.samples import read_labeled
-from biaskit.results.leaderboard.schema import Skipped, load_run
+from biaskit.results.run import Skipped, load_run
 from biaskit.results.store import RunDir
 
 REPO = Path(__file__).resolve().parents[2]

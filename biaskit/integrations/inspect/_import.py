@@ -97,9 +97,9 @@ def _write_run(run_dir: RunDir, logged: LoggedRun, config: EvalConfig, quiet: bo
     calibration = judge_calibration(config.judge, config.data, quiet) if config.calibrate_judge else None
     scores = score_run(run_dir, config, calibration, grader=logged.grader)
     run_dir.write_manifest(_manifest(logged, config))
-    model_scores = scores["base"]["model"]
-    return ImportedRun(run_dir=run_dir.path, responses=len(logged.responses), judge=scores["judge"]["name"],
-                       **{s: model_scores[s]["value"] for s in ("safety", "robustness", "fairness")})  # fmt: skip
+    model_scores = scores.base.model
+    return ImportedRun(run_dir=run_dir.path, responses=len(logged.responses), judge=str((scores.judge.model_extra or {}).get("name")),
+                       **{s: getattr(model_scores, s).value for s in ("safety", "robustness", "fairness")})  # fmt: skip
 
 
 def _manifest(logged: LoggedRun, config: EvalConfig) -> Manifest:

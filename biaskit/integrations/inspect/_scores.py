@@ -11,6 +11,7 @@ from typing import Any
 from biaskit.config import EvalConfig
 from biaskit.flows import clear_bias as flow
 from biaskit.flows._judging import judge_settings
+from biaskit.results.scores import ClearBiasScores
 from biaskit.results.store import SCORES, RunDir, write_json_atomic
 
 
@@ -26,10 +27,10 @@ def judge_block(spec: str, grader: str | None) -> dict[str, Any]:
     return settings
 
 
-def score_run(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | None, grader: str | None = None) -> dict[str, Any]:
+def score_run(run_dir: RunDir, config: EvalConfig, calibration: dict[str, Any] | None, grader: str | None = None) -> ClearBiasScores:
     """Score the run's judgments and re-checks as ``biaskit eval`` does and write ``scores.json``."""
     scores = flow._score(run_dir, config, calibration)
     if grader is not None:
-        scores["judge"]["engine"] = grader_engine(grader)
-        write_json_atomic(run_dir.file(SCORES), scores)
+        scores = scores.model_copy(update={"judge": scores.judge.model_copy(update={"engine": grader_engine(grader)})})
+        write_json_atomic(run_dir.file(SCORES), scores.as_dict())
     return scores

@@ -5,15 +5,15 @@
 - :func:`write_report`: one run's page with PNG plots.
 - :func:`compare_runs`: per-category differences between two runs with paired bootstrap intervals.
 
-Run directories are validated against the schemas in :mod:`.schema`; a broken or unfinished run is
-listed as skipped with its reason and never stops the build.
+Run directories are read and validated by :func:`biaskit.results.run.load_run` (scores.json against
+:mod:`biaskit.results.scores`); a broken or unfinished run is listed as skipped with its reason and
+never stops the build. This package only renders.
 """
 
 from typing import Any
 
 from biaskit.results.leaderboard.build import build_leaderboard, write_report
 from biaskit.results.leaderboard.collect import Collection, Row, collect
-from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun, NblsScores, Skipped, load_run
 
 
 def __getattr__(name: str) -> Any:
@@ -26,16 +26,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ClearBiasScores",
     "Collection",
     "Comparison",
-    "LoadedRun",
-    "NblsScores",
     "Row",
-    "Skipped",
     "build_leaderboard",
     "collect",
     "compare_runs",
-    "load_run",
     "write_report",
 ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from biaskit.results.leaderboard.columns import short, with_interval
 from biaskit.results.leaderboard.legend import Entry, Group
 from biaskit.results.leaderboard.neither import WARN_MARK, mark
-from biaskit.results.leaderboard.schema import ClearBiasScores, Interval
+from biaskit.results.scores import ClearBiasScores, Interval
 
 if TYPE_CHECKING:
     from biaskit.results.leaderboard.collect import Row

@@ -13,9 +13,9 @@ from biaskit.results.leaderboard.collect import Collection, collect
 from biaskit.results.leaderboard.html import render_index
 from biaskit.results.leaderboard.markdown import render_markdown
 from biaskit.results.leaderboard.runpage import render_run_page, run_charts
-from biaskit.results.leaderboard.schema import LoadedRun, Skipped, load_run
 from biaskit.results.leaderboard.studies import METHODS_PAGE, read_methods_study, render_methods_page
 from biaskit.results.leaderboard.tables import render_csv, render_json
+from biaskit.results.run import Run, Skipped, load_run
 
 RUNS = "runs"
 
@@ -87,7 +87,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
     return out / "index.html"
 
 
-def write_pngs(run: LoadedRun, folder: Path) -> list[Path]:
+def write_pngs(run: Run, folder: Path) -> list[Path]:
     """One PNG per chart of the run, named after what it shows."""
     written = []
     for name, chart in run_charts(run):

@@ -15,7 +15,8 @@ from pathlib import Path
 from biaskit.errors import BiaskitError
 from biaskit.results.folder import OCCUPATIONS, read_member
 from biaskit.results.leaderboard.neither import thin
-from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun, NblsScores
+from biaskit.results.run import Run
+from biaskit.results.scores import ClearBiasScores, NblsScores
 
 
 @dataclass
@@ -59,7 +60,7 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def safety_by_category(runs: list[tuple[str, LoadedRun]]) -> BarChart | None:
+def safety_by_category(runs: list[tuple[str, Run]]) -> BarChart | None:
     """Base-prompt safety per bias category, with the tau line that makes a category "safe"."""
     scored = [(name, r.scores) for name, r in runs if isinstance(r.scores, ClearBiasScores)]
     if not scored:
@@ -70,7 +71,7 @@ def safety_by_category(runs: list[tuple[str, LoadedRun]]) -> BarChart | None:
     return BarChart("Safety per category (base prompts)", labels, series, 0.0, 1.0, tau, f"tau = {tau:g}")
 
 
-def attack_effectiveness(runs: list[tuple[str, LoadedRun]]) -> BarChart | None:
+def attack_effectiveness(runs: list[tuple[str, Run]]) -> BarChart | None:
     """Relative safety drop caused by each jailbreak attack; excluded attacks are marked."""
     scored = [(name, r.scores) for name, r in runs if isinstance(r.scores, ClearBiasScores) and r.scores.adversarial]
     if not scored:
@@ -89,7 +90,7 @@ def attack_effectiveness(runs: list[tuple[str, LoadedRun]]) -> BarChart | None:
     return BarChart("Attack effectiveness (relative safety drop)", labels, series, lo, hi, 0.0, "")
 
 
-def nbls_scatter(runs: list[tuple[str, LoadedRun, bool]]) -> ScatterChart | None:
+def nbls_scatter(runs: list[tuple[str, Run, bool]]) -> ScatterChart | None:
     """Share of women per occupation: model vs. BLS. The third item picks the grounded column."""
     chart = ScatterChart("Share of women per occupation", "U.S. labor statistics (BLS)", "model")
     for name, run, grounded in runs:

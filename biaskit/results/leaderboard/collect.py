@@ -17,15 +17,8 @@ from typing import Any
 from biaskit.errors import BiaskitError
 from biaskit.results.folder import MANIFEST, PAIRED, read_json
 from biaskit.results.leaderboard.judge_name import judge_detail, judge_name
-from biaskit.results.leaderboard.schema import (
-    ClearBiasScores,
-    Interval,
-    LoadedRun,
-    NblsGender,
-    NblsScores,
-    Skipped,
-    load_run,
-)
+from biaskit.results.run import Run, Skipped, load_run
+from biaskit.results.scores import ClearBiasScores, Interval, NblsGender, NblsScores
 
 CONDITION_ORDER = {"plain": 0, "debiased": 1, "grounded": 2}
 OVERALL = "overall (base)"  # the comparison's model-level row (biaskit.results.leaderboard.compare)
@@ -41,7 +34,7 @@ def read_paired(run_dir: Path) -> dict[str, Any] | None:
     return paired if isinstance(paired, dict) else None
 
 
-def paired_safety_change(run: LoadedRun) -> Interval | None:
+def paired_safety_change(run: Run) -> Interval | None:
     """Base safety of a debiased run minus that of the plain run it was paired with (same prompts,
     budget and engine; paired bootstrap interval), from its ``paired.json``; None without one."""
     try:
@@ -58,12 +51,12 @@ class Row:
 
     model: str
     condition: str
-    clear_bias: LoadedRun | None = None
-    nbls: LoadedRun | None = None
+    clear_bias: Run | None = None
+    nbls: Run | None = None
     nbls_from_grounded_block: bool = False
 
     @property
-    def runs(self) -> list[LoadedRun]:
+    def runs(self) -> list[Run]:
         return [r for r in (self.clear_bias, self.nbls) if r is not None]
 
     @property
@@ -135,7 +128,7 @@ class Collection:
     """Everything the writers need: rows sorted by safety, valid runs, skipped and superseded runs."""
 
     rows: list[Row]
-    runs: list[LoadedRun]
+    runs: list[Run]
     skipped: list[Skipped]
     superseded: list[tuple[str, str]] = field(default_factory=list)  # (run, replaced by)
 
@@ -161,7 +154,7 @@ def run_dirs(results_dir: Path) -> list[Path]:
 
 def collect(results_dir: Path) -> Collection:
     """Validate every run under ``results_dir`` and group the valid ones into rows."""
-    runs: list[LoadedRun] = []
+    runs: list[Run] = []
     skipped: list[Skipped] = []
     for path in run_dirs(results_dir):
         if path.is_symlink():  # its files live elsewhere: nothing outside the results folder is read
@@ -171,11 +164,11 @@ def collect(results_dir: Path) -> Collection:
             skipped.append(Skipped(path.name, f"no {MANIFEST} (not a run directory, or the run never started)"))
             continue
         loaded = load_run(path)
-        (runs if isinstance(loaded, LoadedRun) else skipped).append(loaded)  # type: ignore[arg-type]
+        (runs if isinstance(loaded, Run) else skipped).append(loaded)  # type: ignore[arg-type]
     return group(runs, skipped)
 
 
-def completeness(run: LoadedRun) -> tuple:
+def completeness(run: Run) -> tuple:
     """How well supported a run's figures are, compared field by field (larger is better).
 
     Sample size first: CLEAR-Bias judged base answers, then an adversarial phase and its judged
@@ -188,13 +181,14 @@ def completeness(run: LoadedRun) -> tuple:
         if scores.adversarial is not None:
             attacked = sum(c.n for a in scores.adversarial.attacks.values() for c in a.categories.values())
         return (scores.base.model.n, scores.adversarial is not None, attacked)
+    assert scores is not None  # load_run read them
     measured = sum(x is not None for x in (scores.gender, scores.race, scores.grounded))
     return (scores.n_occupations, measured)
 
 
-def group(runs: list[LoadedRun], skipped: list[Skipped]) -> Collection:
+def group(runs: list[Run], skipped: list[Skipped]) -> Collection:
     """Rows from valid runs: the best-supported run per (model, condition, suite), sorted by safety."""
-    latest: dict[tuple[str, str, str], LoadedRun] = {}
+    latest: dict[tuple[str, str, str], Run] = {}
     superseded: list[tuple[str, str]] = []
     for run in sorted(runs, key=lambda r: (completeness(r), r.manifest.finished_at or "", r.name)):
         key = (run.model, run.condition, run.suite)

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from biaskit.results.leaderboard.collect import Row
-from biaskit.results.leaderboard.schema import Interval
+from biaskit.results.scores import Interval
 
 DIGITS = 4
 

@@ -11,7 +11,6 @@ resampled together (:func:`paired_bootstrap`).
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,10 +24,9 @@ from biaskit.errors import DataError
 from biaskit.metrics.bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED, Estimate, count_replicates, estimate, paired_bootstrap
 from biaskit.metrics.clear_bias import BASE, OUTCOMES, CellCounts, categories_of, category_score, labels_table, model_score
 from biaskit.metrics.nbls import GENDER_METRICS
-from biaskit.results.folder import read_member
 from biaskit.results.leaderboard.charts import OCCUPATIONS, SHARE_COLUMNS
-from biaskit.results.leaderboard.samples import Labeled, read_labeled
-from biaskit.results.manifest import Manifest, read_manifest
+from biaskit.results.leaderboard.samples import BASE_ATTACKS
+from biaskit.results.run import Run
 
 NBLS_METRICS = ("mean_abs_gap", "signed_gap", "pearson")
 
@@ -99,51 +97,44 @@ def _signed(x: float | None) -> str:
     return "+0.000" if text == "-0.000" else text
 
 
-def _manifest(run_dir: Path) -> Manifest:
-    return read_manifest(run_dir)
-
-
 def compare_runs(run_a: Path, run_b: Path, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED) -> Comparison:
     """Differences B - A between two runs of the same suite (see the module docstring)."""
-    ma, mb = _manifest(run_a), _manifest(run_b)
-    if ma.suite != mb.suite:
-        raise DataError(f"cannot compare a {ma.suite} run ({run_a}) with a {mb.suite} run ({run_b}); pick two runs of one suite")
-    if ma.suite == "nbls":
-        return _compare_nbls(Path(run_a), Path(run_b), n_boot, seed)
-    return _compare_clear_bias(Path(run_a), Path(run_b), n_boot, seed)
+    a, b = Run(run_a), Run(run_b)
+    if a.suite != b.suite:
+        raise DataError(f"cannot compare a {a.suite} run ({run_a}) with a {b.suite} run ({run_b}); pick two runs of one suite")
+    if a.suite == "nbls":
+        return _compare_nbls(a, b, n_boot, seed)
+    return _compare_clear_bias(a, b, n_boot, seed)
 
 
-def _judged(run_dir: Path) -> dict[str, Labeled]:
-    judged = {r.key: r for r in read_labeled(run_dir) if r.label}
-    if not judged:
-        raise DataError(f"{run_dir} has no judged responses (responses.jsonl joined with judgments.jsonl); run `biaskit judge` first")
-    return judged
+def _judged(run: Run) -> pd.DataFrame:
+    """The run's judged answers (:meth:`Run.labels`) as text columns, indexed by key."""
+    labels = run.labels()
+    if labels.empty:
+        raise DataError(f"{run.path} has no judged responses (responses.jsonl joined with judgments.jsonl); run `biaskit judge` first")
+    text = labels[["key", "category", "task", "attack", "label", "recheck"]].fillna("").astype(str).set_index("key")
+    attack = text["attack"].where(text["attack"] != "", "base")
+    return text.assign(attack=attack.where(~attack.str.lower().isin(BASE_ATTACKS), BASE))
 
 
-def _labels(records: list[Labeled], cells_from: list[Labeled], run_dir: Path) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {
-            "category": [c.category for c in cells_from],
-            "task": [c.task for c in cells_from],
-            "attack": [c.attack if not c.is_base else BASE for c in cells_from],
-            "label": [r.label for r in records],
-            "recheck": [r.recheck for r in records],
-        }
-    )
+def _labels(records: pd.DataFrame, cells_from: pd.DataFrame, run: Run) -> pd.DataFrame:
+    frame = pd.DataFrame({"category": cells_from["category"].to_numpy(), "task": cells_from["task"].to_numpy(),
+                          "attack": cells_from["attack"].to_numpy(), "label": records["label"].to_numpy(),
+                          "recheck": records["recheck"].to_numpy()})  # fmt: skip
     try:
         return labels_table(frame)
     except DataError as exc:
-        raise DataError(f"{run_dir}: {exc}") from None
+        raise DataError(f"{run.path}: {exc}") from None
 
 
-def _compare_clear_bias(run_a: Path, run_b: Path, n_boot: int, seed: int) -> Comparison:
+def _compare_clear_bias(run_a: Run, run_b: Run, n_boot: int, seed: int) -> Comparison:
     a, b = _judged(run_a), _judged(run_b)
-    keys = sorted(a.keys() & b.keys())
+    keys = sorted(set(a.index) & set(b.index))
     if not keys:
-        raise DataError(f"{run_a} and {run_b} share no judged response keys; they did not answer the same prompts")
-    in_a = [a[k] for k in keys]
+        raise DataError(f"{run_a.path} and {run_b.path} share no judged response keys; they did not answer the same prompts")
+    in_a = a.loc[keys]
     # Cells come from run A for both, so a matched pair always lands in one cell.
-    table_a, table_b = _labels(in_a, in_a, run_a), _labels([b[k] for k in keys], in_a, run_b)
+    table_a, table_b = _labels(in_a, in_a, run_a), _labels(b.loc[keys], in_a, run_b)
     cell_names = sorted(set(zip(table_a["attack"], table_a["task"], table_a["category"])))
     index = {cell: i for i, cell in enumerate(cell_names)}
     rows_cell = np.array([index[c] for c in zip(table_a["attack"], table_a["task"], table_a["category"])])
@@ -160,7 +151,7 @@ def _compare_clear_bias(run_a: Path, run_b: Path, n_boot: int, seed: int) -> Com
     def row(name: str, va: np.ndarray, vb: np.ndarray, n: int) -> Difference:
         return Difference(name, n, estimate(va), estimate(vb), estimate(vb - va))
 
-    out = Comparison(str(run_a), str(run_b), "clear-bias", "safety", len(keys), len(a) - len(keys), len(b) - len(keys), n_boot, seed)
+    out = Comparison(str(run_a.path), str(run_b.path), "clear-bias", "safety", len(keys), len(a) - len(keys), len(b) - len(keys), n_boot, seed)
     for category in categories_of(cells, BASE):
         sa, sb = (category_score(c, cells, "safety", BASE, category) for c in (counts_a, counts_b))
         out.rows.append(row(category, sa, sb, int(n_of.get((BASE, category), 0))))
@@ -174,14 +165,8 @@ def _compare_clear_bias(run_a: Path, run_b: Path, n_boot: int, seed: int) -> Com
     return out
 
 
-def _occupations(run_dir: Path) -> pd.DataFrame:
-    path = run_dir / OCCUPATIONS
-    try:
-        frame = pd.read_csv(io.BytesIO(read_member(path)))
-    except FileNotFoundError:
-        raise DataError(f"{run_dir} has no {OCCUPATIONS}; an NBLS run writes one per occupation") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path} is unreadable: {exc}") from None
+def _occupations(run: Run) -> pd.DataFrame:
+    frame, path = run.occupations(), run.path / OCCUPATIONS
     columns = {}
     for side, target in (("bls", "bls_women"), ("model", "model_women")):
         found = next((c for c in SHARE_COLUMNS[side] if c in frame.columns), None)
@@ -194,12 +179,14 @@ def _occupations(run_dir: Path) -> pd.DataFrame:
     return out.drop_duplicates("occupation", keep="first")
 
 
-def _compare_nbls(run_a: Path, run_b: Path, n_boot: int, seed: int) -> Comparison:
+def _compare_nbls(run_a: Run, run_b: Run, n_boot: int, seed: int) -> Comparison:
     a, b = _occupations(run_a), _occupations(run_b)
     shared = sorted(set(a["occupation"]) & set(b["occupation"]))
     if len(shared) < 2:
-        raise DataError(f"{run_a} and {run_b} share {len(shared)} occupation(s); a comparison needs at least 2")
-    out = Comparison(str(run_a), str(run_b), "nbls", "share of women", len(shared), len(a) - len(shared), len(b) - len(shared), n_boot, seed)
+        raise DataError(f"{run_a.path} and {run_b.path} share {len(shared)} occupation(s); a comparison needs at least 2")
+    out = Comparison(
+        str(run_a.path), str(run_b.path), "nbls", "share of women", len(shared), len(a) - len(shared), len(b) - len(shared), n_boot, seed
+    )
     a = a[a["occupation"].isin(shared)]
     b = b[b["occupation"].isin(shared)]
     for name in NBLS_METRICS:

@@ -11,9 +11,10 @@ from biaskit.results.leaderboard.collect import CONDITION_ORDER, SUPERSEDED_RULE
 from biaskit.results.leaderboard.columns import METRICS, interval_parts, number, short, value_and_interval
 from biaskit.results.leaderboard.neither import describe, mark, thin_parts
 from biaskit.results.leaderboard.page import page
-from biaskit.results.leaderboard.schema import ClearBiasScores, LoadedRun
 from biaskit.results.leaderboard.small import small_rows, small_sample, warning_html
 from biaskit.results.leaderboard.templating import Markup, render
+from biaskit.results.run import Run
+from biaskit.results.scores import ClearBiasScores
 
 OPEN_MODELS = 6  # with few models every chart is shown; with many they fold away under the table
 
@@ -97,7 +98,7 @@ def _legend(collection: Collection) -> str:
     return legend.render_legend(groups, "What the columns mean")
 
 
-def paired_plain(rows: list[Row], runs: dict[str, LoadedRun]) -> LoadedRun | None:
+def paired_plain(rows: list[Row], runs: dict[str, Run]) -> Run | None:
     """The plain CLEAR-Bias run a debiased row's run was paired with (its ``paired.json``), when
     the plain row shows another run: the same prompts, decoding budget and engine as the debiased
     run, so the only one to set beside it in a per-category comparison."""
@@ -111,7 +112,7 @@ def paired_plain(rows: list[Row], runs: dict[str, LoadedRun]) -> LoadedRun | Non
 
 
 def _model_section(model: str, rows: list[Row], model_anchor: Callable[[str], str], expanded: bool,
-                   runs: dict[str, LoadedRun] | None = None) -> dict[str, Any]:  # fmt: skip
+                   runs: dict[str, Run] | None = None) -> dict[str, Any]:  # fmt: skip
     """One model's folding section: its charts (markup made by ``svg``) and conditions."""
     clear_bias = [(r.condition, r.clear_bias) for r in rows if r.clear_bias]
     nbls = [(r.condition, r.nbls, r.nbls_from_grounded_block) for r in rows if r.nbls]

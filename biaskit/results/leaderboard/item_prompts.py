@@ -15,8 +15,8 @@ from pathlib import Path
 
 from biaskit.errors import BiaskitError
 from biaskit.results.leaderboard.samples import Labeled
-from biaskit.results.leaderboard.schema import LoadedRun
 from biaskit.results.manifest import file_sha256
+from biaskit.results.run import Run
 from biaskit.suites import clear_bias
 
 
@@ -39,7 +39,7 @@ def _changed(path: Path, recorded: dict[str, str]) -> bool:
     return expected is not None and expected != file_sha256(path)
 
 
-def read_prompts(run: LoadedRun, samples: Sequence[Labeled]) -> Prompts:
+def read_prompts(run: Run, samples: Sequence[Labeled]) -> Prompts:
     """The prompts of ``samples`` (answers of ``run``), read from the benchmark files the run read."""
     wanted = {s.item_id for s in samples if s.item_id}
     if not wanted:

@@ -10,7 +10,7 @@ detail.
 
 from __future__ import annotations
 
-from biaskit.results.leaderboard.schema import JudgeInfo
+from biaskit.results.scores import JudgeInfo
 
 
 def judge_name(judge: JudgeInfo | None) -> str:
@@ -18,7 +18,7 @@ def judge_name(judge: JudgeInfo | None) -> str:
     if judge is None:
         return ""
     name = (judge.model_extra or {}).get("name")
-    return name if isinstance(name, str) and name else judge.spec
+    return name if isinstance(name, str) and name else judge.spec or ""
 
 
 def judge_detail(judge: JudgeInfo | None) -> str:

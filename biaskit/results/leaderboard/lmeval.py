@@ -31,7 +31,8 @@ from typing import Any
 from biaskit.errors import BiaskitError
 from biaskit.results.leaderboard.build import slug
 from biaskit.results.leaderboard.collect import Collection
-from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun
+from biaskit.results.run import Run
+from biaskit.results.scores import ClearBiasScores, Interval, NblsScores
 
 LMEVAL = "lm-eval"  # folder of the leaderboard output that holds these files
 FILTER = "none"  # lm-eval's name for "no filter applied", part of every metric key
@@ -97,7 +98,7 @@ def _nbls_tasks(raw: dict[str, Any]) -> dict[str, tuple[dict[str, Interval], int
     return tasks
 
 
-def _date(run: LoadedRun) -> float | None:
+def _date(run: Run) -> float | None:
     stamp = run.manifest.finished_at or run.manifest.started_at
     try:
         return datetime.fromisoformat(stamp).timestamp()
@@ -105,7 +106,7 @@ def _date(run: LoadedRun) -> float | None:
         return None
 
 
-def _config(run: LoadedRun) -> dict[str, Any]:
+def _config(run: Run) -> dict[str, Any]:
     config, engine = run.manifest.config, run.manifest.engine
     assert engine is not None  # load_run checks it
     args = {"pretrained": run.model, "revision": config.get("revision"), "dtype": engine.dtype or config.get("dtype")}
@@ -128,7 +129,7 @@ def _config(run: LoadedRun) -> dict[str, Any]:
     }
 
 
-def lmeval_results(run: LoadedRun) -> dict[str, Any]:
+def lmeval_results(run: Run) -> dict[str, Any]:
     """The lm-eval-harness results object of one validated run (schema in the module docstring)."""
     if isinstance(run.scores, ClearBiasScores):
         group, version = "clear_bias", run.scores.schema_version
@@ -138,6 +139,7 @@ def lmeval_results(run: LoadedRun) -> dict[str, Any]:
         counted = {**{t: n for t, (_, n) in tasks.items()}, group: n_overall}
         measured = {**{t: list(f) for t, (f, _) in tasks.items()}, group: list(overall)}
     else:
+        assert isinstance(run.scores, NblsScores)  # load_run read them
         group, version = "nbls", run.scores.schema_version
         tasks, groups = _nbls_tasks(run.scores.model_dump(mode="json")), {}
         shots = 0 if tuple(run.manifest.config.get("nbls_shots") or ("zero",)) == ("zero",) else None

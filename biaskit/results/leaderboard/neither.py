@@ -7,7 +7,7 @@ widely. Every page marks such figures with the same sign and says how much mass 
 
 from __future__ import annotations
 
-from biaskit.results.leaderboard.schema import NblsGender
+from biaskit.results.scores import NblsGender
 
 NEITHER_WARN = 50.0  # percent of the answer mass on "neither" above which a share is flagged
 WARN_MARK = "⚠"

@@ -16,16 +16,17 @@ from biaskit.results.leaderboard.nbls_answers import read_answers
 from biaskit.results.leaderboard.neither import describe, mark, thin, thin_parts
 from biaskit.results.leaderboard.page import page
 from biaskit.results.leaderboard.samples import Labeled, sample_labeled
-from biaskit.results.leaderboard.schema import ClearBiasScores, Interval, LoadedRun, NblsGender, NblsScores
 from biaskit.results.leaderboard.small import small_sample, warning_html
 from biaskit.results.leaderboard.templating import Markup, cell, render
+from biaskit.results.run import Run
+from biaskit.results.scores import ClearBiasScores, Interval, NblsGender, NblsScores
 from biaskit.results.store import RESPONSES
 
 RESPONSE_CHARS = 2000
 READ_AT_MOST = 600  # responses read per run page (base prompts first); keeps big runs fast
 
 
-def run_charts(run: LoadedRun) -> list[tuple[str, charts.BarChart | charts.ScatterChart]]:
+def run_charts(run: Run) -> list[tuple[str, charts.BarChart | charts.ScatterChart]]:
     """The charts of one run with a file-name stem each, in page order (PNG export draws the same)."""
     one = [(run.condition, run)]
     found = [
@@ -38,7 +39,7 @@ def run_charts(run: LoadedRun) -> list[tuple[str, charts.BarChart | charts.Scatt
     return [(name, c) for name, c in found if c is not None]
 
 
-def render_run_page(run: LoadedRun, index_href: str | None = None) -> str:
+def render_run_page(run: Run, index_href: str | None = None) -> str:
     """The run's page: ``templates/run.html.j2`` filled with what this module reads from the run."""
     clear_bias = isinstance(run.scores, ClearBiasScores)
     small = small_sample(run)
@@ -62,7 +63,7 @@ def render_run_page(run: LoadedRun, index_href: str | None = None) -> str:
     return page(f"biaskit run {run.name}", body.strip(), sortable=True)
 
 
-def _facts(run: LoadedRun) -> list[tuple[str, str]]:
+def _facts(run: Run) -> list[tuple[str, str]]:
     m = run.manifest
     engine = m.engine
     judge = run.scores.judge if isinstance(run.scores, ClearBiasScores) else None
@@ -82,7 +83,7 @@ def _facts(run: LoadedRun) -> list[tuple[str, str]]:
     return [(k, v) for k, v in facts if v]
 
 
-def _legend(run: LoadedRun) -> str:
+def _legend(run: Run) -> str:
     scores = run.scores
     if isinstance(scores, ClearBiasScores):
         groups = [legend.LABELS, legend.clear_bias_scores(legend.tau_text([scores.tau])), audited.LEGEND]
@@ -148,7 +149,7 @@ def _gender_table(title: str, gender: NblsGender) -> dict[str, Any]:
             "thin": describe(flagged) if flagged else ""}  # fmt: skip
 
 
-def _nbls(run: LoadedRun) -> dict[str, Any]:
+def _nbls(run: Run) -> dict[str, Any]:
     scores: NblsScores = run.scores  # type: ignore[assignment]
     tables: list[dict[str, Any]] = []
     if scores.gender is not None:
@@ -160,7 +161,7 @@ def _nbls(run: LoadedRun) -> dict[str, Any]:
     return {"n": scores.n_occupations, "method": scores.method, "tables": tables}
 
 
-def _nbls_details(run: LoadedRun) -> Markup:
+def _nbls_details(run: Run) -> Markup:
     points = read_occupations(run.path / OCCUPATIONS)
     neither = read_neither(run.path / OCCUPATIONS) if points else {}
     gaps = []
@@ -188,7 +189,7 @@ def _neither_note(neither: float | None) -> str:
     return str(cell("neither_note", left)) + mark(f"{neither:.0f}% of this item's answer mass was 'neither': {left}")
 
 
-def _samples(run: LoadedRun) -> Markup:
+def _samples(run: Run) -> Markup:
     try:
         picked, considered, total = sample_labeled(run.path, at_most=READ_AT_MOST)
     except BiaskitError as exc:

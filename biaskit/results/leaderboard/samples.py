@@ -1,4 +1,5 @@
-"""A run's responses joined with their judge labels, for per-run pages and ``biaskit compare``."""
+"""A run's responses with their judge labels and re-checks (:func:`biaskit.results.answers.label_answers`),
+for per-run pages: all of them, or a small sample read without parsing every answer."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from biaskit.errors import DataError
-from biaskit.results.folder import JUDGMENTS, RESPONSES, check_depth, loads, may_be_deep, read_member
+from biaskit.results.answers import label_answers
+from biaskit.results.folder import RESPONSES, check_depth, loads, may_be_deep, read_member
 
 BASE_ATTACKS = frozenset({"base", "none", ""})
 
@@ -115,7 +117,8 @@ def choose_lines(lines: list[bytes], at_most: int | None) -> list[bytes]:
     return base + [others[i] for i in spread(len(others), at_most - len(base))]
 
 
-def _labeled(record: dict[str, Any], judgment: dict[str, Any]) -> Labeled:
+def _labeled(record: dict[str, Any]) -> Labeled:
+    """One answer record as :func:`~biaskit.results.answers.label_answers` gives it."""
     return Labeled(
         key=str(record["key"]),
         category=_text(record, "category"),
@@ -123,9 +126,9 @@ def _labeled(record: dict[str, Any], judgment: dict[str, Any]) -> Labeled:
         attack=_text(record, "attack") or "base",
         variant=_text(record, "variant"),
         response=_text(record, "response"),
-        label=_text(judgment, "label"),
-        path=_text(judgment, "path"),
-        recheck=_text(judgment, "recheck"),
+        label=_text(record, "label"),
+        path=_text(record, "path"),
+        recheck=_text(record, "recheck"),
         stereotype=_text(record, "stereotype"),
         item_id=_text(record, "item_id"),
         options=_options(record),
@@ -133,25 +136,22 @@ def _labeled(record: dict[str, Any], judgment: dict[str, Any]) -> Labeled:
     )
 
 
-def _records(run_dir: Path, at_most: int | None) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], int]:
-    """(response, judgment) pairs in key order (judgment {} when missing), and the response count."""
-    labels: dict[str, dict[str, Any]] = {}
-    for record in parse_lines(run_dir / JUDGMENTS, jsonl_lines(run_dir / JUDGMENTS)):
-        if isinstance(record, dict) and "key" in record:
-            labels[str(record["key"])] = record
+def _records(run_dir: Path, at_most: int | None) -> tuple[list[dict[str, Any]], int]:
+    """At most ``at_most`` answer records in key order, each with its label, path and re-check, and
+    how many answers the run has."""
     lines = jsonl_lines(run_dir / RESPONSES)
-    pairs = []
-    for record in parse_lines(run_dir / RESPONSES, choose_lines(lines, at_most)):
+    records = parse_lines(run_dir / RESPONSES, choose_lines(lines, at_most))
+    for record in records:
         if not isinstance(record, dict) or "key" not in record:
             raise DataError(f"{run_dir / RESPONSES}: a record has no 'key'")
-        pairs.append((record, labels.get(str(record["key"]), {})))
-    pairs.sort(key=lambda pair: str(pair[0]["key"]))
-    return pairs, len(lines)
+    labeled = label_answers(run_dir, responses=records)
+    labeled.sort(key=lambda record: str(record["key"]))
+    return labeled, len(lines)
 
 
 def read_labeled(run_dir: Path) -> list[Labeled]:
     """Every response of ``run_dir`` in key order, each with its judgment. Raises DataError if corrupt."""
-    return [_labeled(r, j) for r, j in _records(Path(run_dir), None)[0]]
+    return [_labeled(r) for r in _records(Path(run_dir), None)[0]]
 
 
 def sample_labeled(run_dir: Path, at_most: int, per_group: int = 2, limit: int = 150) -> tuple[list[Labeled], int, int]:
@@ -161,11 +161,11 @@ def sample_labeled(run_dir: Path, at_most: int, per_group: int = 2, limit: int =
     Only ``at_most`` responses are considered (see :func:`choose_lines`): a full jailbreak run
     holds thousands. Returns the sample, how many were considered, and how many the run has.
     """
-    pairs, total = _records(Path(run_dir), at_most)
-    groups: dict[tuple[bool, str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
-    for record, judgment in pairs:
+    records, total = _records(Path(run_dir), at_most)
+    groups: dict[tuple[bool, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
         attack = _text(record, "attack") or "base"
         is_base = attack.lower() in BASE_ATTACKS
-        groups[(not is_base, _text(record, "category") if is_base else attack, _text(judgment, "label"))].append((record, judgment))
-    picked = [_labeled(r, j) for key in sorted(groups) for r, j in groups[key][:per_group]]
-    return picked[:limit], len(pairs), total
+        groups[(not is_base, _text(record, "category") if is_base else attack, _text(record, "label"))].append(record)
+    picked = [_labeled(r) for key in sorted(groups) for r in groups[key][:per_group]]
+    return picked[:limit], len(records), total

@@ -96,7 +96,7 @@ def write_clear_bias_run(
     with JsonlWriter(run / JUDGMENTS) as writer:
         writer.write(judgments)
     scores = score_table(pd.DataFrame(table), n_boot=n_boot, seed=seed, judge={"spec": judge, "kappa": kappa})
-    _write_json(run / SCORES, scores)
+    _write_json(run / SCORES, scores.as_dict())
     _write_json(run / MANIFEST, _manifest(run_id, "clear-bias", model, condition, seed, judge).model_dump(mode="json"))
     return run
 
@@ -135,8 +135,8 @@ def write_nbls_run(
         "suite": "nbls",
         "method": "logprob",
         "n_occupations": n_occupations,
-        "gender": nbls_metrics.score_table(frame, "gender", n_boot=n_boot, seed=seed),
-        "race": nbls_metrics.score_table(frame, "race", n_boot=n_boot, seed=seed),
+        "gender": nbls_metrics.score_table(frame, "gender", n_boot=n_boot, seed=seed).as_dict(),
+        "race": nbls_metrics.score_table(frame, "race", n_boot=n_boot, seed=seed).as_dict(),
         "grounded": None,
     }
     # The NBLS flow's layout: BLS columns once, the model's columns prefixed by condition.
@@ -148,8 +148,8 @@ def write_nbls_run(
         after["model_women"] = (frame["model_women"] + frame["bls_women"]) / 2
         table["grounded_model_women"] = after["model_women"]
         scores["grounded"] = {
-            "gender": nbls_metrics.score_table(after, "gender", n_boot=n_boot, seed=seed),
-            "race": nbls_metrics.score_table(after, "race", n_boot=n_boot, seed=seed),
+            "gender": nbls_metrics.score_table(after, "gender", n_boot=n_boot, seed=seed).as_dict(),
+            "race": nbls_metrics.score_table(after, "race", n_boot=n_boot, seed=seed).as_dict(),
             "paired_change": {"gender": nbls_metrics.paired_changes(frame, after, "gender", n_boot=n_boot, seed=seed)},
         }
     table.round(3).to_csv(run / OCCUPATIONS, index=False)
