@@ -47,6 +47,7 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 MIN_SHARED = 16  # tokens: a shorter common start is prefilled with each row
+PROBE_SLOTS = 16_384  # cache slots (rows x length) copied per probe forward: bounds its memory
 
 
 class KVBatch:
@@ -155,7 +156,19 @@ class KVBatch:
         return [(tokens[r], tops[r]) if r in tokens else None for r in range(len(prompts))]
 
     def probe(self, rows: Sequence[int], targets: Sequence[Sequence[int]], limits: Sequence[int]) -> list[Step]:
-        """Like ``advance`` for copies of ``rows`` (a row may repeat), leaving this batch unchanged."""
+        """Like ``advance`` for copies of ``rows`` (a row may repeat), leaving this batch unchanged.
+
+        Each probe gets a copy of its row's cache, so the copies go through in chunks of at most
+        ``PROBE_SLOTS`` cache slots: re-ranking 5 candidates on both sides of 80 rejected rows would
+        otherwise copy 800 rows of cache at once (15 GB for a 135M model at 400 tokens)."""
+        chunk = max(1, PROBE_SLOTS // max(1, self.mask.shape[1]))
+        steps: list[Step] = []
+        for begin in range(0, len(rows), chunk):
+            end = begin + chunk
+            steps += self._probe(rows[begin:end], targets[begin:end], limits[begin:end])
+        return steps
+
+    def _probe(self, rows: Sequence[int], targets: Sequence[Sequence[int]], limits: Sequence[int]) -> list[Step]:
         from transformers import DynamicCache
 
         index = torch.tensor(list(rows), device=self.mask.device)
@@ -169,7 +182,9 @@ class KVBatch:
             starts.append(keep)
             feeds.append(list(target[keep:]))
         steps, _ = self._forward(cache, mask, starts, feeds, list(limits))
-        return steps
+        # Each step's log-probs are cut from one tensor of the whole chunk: copy them out, so that
+        # what outlives the chunk is the rows' own positions, not every padded position of every row.
+        return [Step(step.start, step.logprobs.clone()) for step in steps]
 
     def _forward(self, cache: Any, mask: torch.Tensor, starts: list[int], feeds: list[list[int]], needs: list[int]) -> tuple[list[Step], int]:
         width = max(len(f) for f in feeds)

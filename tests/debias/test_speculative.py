@@ -75,6 +75,29 @@ def _check_shared_prefix(lm, head, tails):
         assert torch.allclose(step.logprobs, _uncached(lm, ids)[step.start :], atol=1e-4)
 
 
+def test_probes_go_through_in_bounded_chunks_and_score_as_one_pass(tiny_verifier, monkeypatch):
+    from biaskit.debias import _kv
+
+    lm = load_causal_lm(str(tiny_verifier))
+    a = lm.text_ids("the doctor and the nurse went to the temple")[0]
+    b = lm.text_ids("a farmer and a teacher from the city talked about money")[0]
+    kv = KVBatch(lm, 2)
+    kv.advance([a, b])
+    rows, targets = [0, 1, 0, 1, 0], [a + b[:2], b + a[:3], a[:-2], b[:-1] + a[:1], a + a[:4]]
+    limits = [len(a) - 1, len(b) - 1, 4, 5, len(a)]
+    whole = kv.probe(rows, targets, limits)
+    forwards = kv.forwards
+    monkeypatch.setattr(_kv, "PROBE_SLOTS", 2 * kv.mask.shape[1])  # two rows of cache per forward
+    chunked = kv.probe(rows, targets, limits)
+    assert kv.forwards - forwards == 3
+    for one, other, ids, limit in zip(whole, chunked, targets, limits):
+        # A step may start earlier than asked (a batch keeps the positions its neediest row asks for).
+        assert max(one.start, other.start) <= limit
+        for index in range(limit, len(ids)):
+            assert torch.allclose(one.at(index), other.at(index), atol=1e-5)
+        assert torch.allclose(other.logprobs, _uncached(lm, ids)[other.start :], atol=1e-4)
+
+
 def test_a_shared_prefix_is_prefilled_once_on_a_tiny_model(tiny_verifier):
     lm = load_causal_lm(str(tiny_verifier))
     head = lm.text_ids("the village council met in the temple hall")[0]
