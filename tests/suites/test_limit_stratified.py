@@ -84,4 +84,13 @@ def test_a_limited_run_made_before_limit_mode_means_first_and_keeps_its_id(tmp_p
 def test_committed_runs_keep_their_run_ids(manifest: Path) -> None:
     stored = json.loads(manifest.read_text())
     config = EvalConfig.model_validate(with_defaults(stored["config"]))
+    paired = manifest.parent / "paired.json"
+    if config.debias and paired.is_file():
+        from biaskit.flows.debiased import read_debias_config
+
+        if json.loads(paired.read_text())["debias"] != read_debias_config(config.debias).model_dump(mode="json"):
+            # Made under settings its spec no longer means (older defaults): the same command now
+            # starts a new run instead of resuming this one with other settings.
+            assert config.resolved_run_id() != stored["run_id"]
+            return
     assert config.resolved_run_id() == stored["run_id"]
