@@ -137,7 +137,7 @@ def identity_options(options: dict[str, Any]) -> dict[str, Any]:
     """The options that say which responses a run holds; its run id is hashed over them."""
     identity = {k: v for k, v in options.items() if k not in NOT_IDENTITY}
     if identity.get("debias"):
-        identity["debias"] = _resolved_debias(str(identity["debias"]))
+        identity["debias"] = debias_identity(str(identity["debias"]))
     # limit_mode picks other prompts only for a limited CLEAR-Bias run, and "first" is what runs made
     # before the option existed did: leaving it out otherwise keeps every earlier run's id.
     if identity.get("limit_mode") == "first" or not identity.get("limit") or identity.get("suite") != "clear-bias":
@@ -229,7 +229,7 @@ def _first_error(exc: ValidationError, source: str = "") -> str:
     return f"{option}: {err['msg']}{suffix}" + (f" [in {source}]" if source else "")
 
 
-def _resolved_debias(spec: str) -> Any:
+def debias_identity(spec: str) -> Any:
     """A ``--debias`` spec as the settings it resolves to (``flows.debiased.resolved_debias``); a
     file that cannot be read stays its name here (the debiased flow reports it before any work)."""
     from biaskit.flows.debiased import resolved_debias

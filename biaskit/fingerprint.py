@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from biaskit.config import EvalConfig, identity_options
+from biaskit.config import EvalConfig, debias_identity
 from biaskit.engines import resolve_backend, resolve_dtype
 from biaskit.engines.models import resolve_model
 from biaskit.errors import ConfigError
@@ -44,7 +44,7 @@ def stamp_for(config: EvalConfig, backend: str, dtype: str | None, how: Mapping[
     """The stamp of records ``config`` makes ``how`` on ``backend`` in ``dtype`` (given, not resolved)."""
     identity = {**{name: getattr(config, name) for name in FINGERPRINTED}, "backend": backend, "dtype": dtype, **how}
     if config.debias:  # the settings a debiased answer was decoded with, not the name of their file
-        identity["debias"] = identity_options({"debias": config.debias})["debias"]
+        identity["debias"] = debias_identity(config.debias)
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
