@@ -18,8 +18,12 @@ paired difference (percentile bootstrap over prompts, ``biaskit.metrics.bootstra
 Decoding statistics per setting: draft tokens proposed and accepted, rejections, and rejections
 caused by the fairness term alone (tokens the margin would have passed). ``--clear-bias N`` and
 ``--iir N`` take a seeded random subset of the prompts that have an identity term to swap (the
-fairness term is inactive on the others). Generations are appended to ``generations.jsonl`` as
-each setting finishes, and a rerun with the same ``--out-dir`` reuses them.
+fairness term is inactive on the others); a count at or above the suite's size takes every prompt.
+A prompt with nothing to swap is decoded once per margin, at the grid's lowest strength, and its
+answer reused at the other strengths: without a counterfactual the strength enters no score, so
+decoding it again would give the same tokens. Generations are appended to ``generations.jsonl`` in
+chunks of ``--batch-size`` prompts (each line names its prompt ids), and a rerun with the same
+``--out-dir`` decodes only the prompts a setting still lacks.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--gamma", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--boot", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=48, help="prompts decoded together (bounds memory); also the chunk stored per line")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a shared machine)")
     parser.add_argument("--decode-only", action="store_true", help="decode and store generations, no judging or tables (to split a sweep over processes)")
     parser.add_argument("--analyse-only", action="store_true", help="judge and tabulate the stored generations, decode nothing")
@@ -61,19 +66,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def select_prompts(args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
-    """Seeded subsets of the CLEAR-Bias base prompts and IIR prompts that have a counterfactual."""
-    from biaskit.debias.api import swap_request
-    from biaskit.debias.counterfactual import load_swaps
-    from biaskit.debias.iir import load_iir_items
+    """The CLEAR-Bias base prompts and IIR prompts of the study: each suite whole when the count
+    reaches its size, else a seeded subset of the prompts that have a counterfactual."""
     from biaskit.engines._types import ChatRequest
+    from biaskit.debias.iir import load_iir_items
     from biaskit.suites import clear_bias
 
-    swaps = load_swaps()
-    base = [i for i in clear_bias.load_prompts(None) if swap_request(swaps, i.request()) is not None]
-    iir = [i for i in load_iir_items() if swap_request(swaps, ChatRequest.user(i.prompt)) is not None]
+    all_base, all_iir = clear_bias.load_prompts(None), load_iir_items()
+    base = [i for i in all_base if swappable(i.request())]
+    iir = [i for i in all_iir if swappable(ChatRequest.user(i.prompt))]
     rng = random.Random(args.seed)
     pick = lambda items, n: sorted(rng.sample(items, min(n, len(items))), key=lambda i: i.id)  # noqa: E731
-    return pick(base, args.clear_bias), pick(iir, args.iir)
+    cb_items, iir_items = pick(base, args.clear_bias), pick(iir, args.iir)  # both drawn first: the subsets do not depend on the counts' size
+    return (all_base if args.clear_bias >= len(all_base) else cb_items), (all_iir if args.iir >= len(all_iir) else iir_items)
+
+
+def swappable(request: Any) -> bool:
+    """Whether the swap lists give this request a counterfactual (else the fairness term is inactive)."""
+    from biaskit.debias.api import swap_request
+    from biaskit.debias.counterfactual import load_swaps
+
+    global _SWAPS
+    if _SWAPS is None:
+        _SWAPS = load_swaps()
+    return swap_request(_SWAPS, request) is not None
+
+
+_SWAPS: Any = None
 
 
 def nbls_items(args: argparse.Namespace) -> tuple[list[Any], Any]:
@@ -95,7 +114,7 @@ def load_models(draft: str, verifier: str) -> tuple[Any, Any, Any, Any]:
 
 
 def decode_setting(pair: str, setting: dict[str, Any], requests: list[Any], models: tuple[Any, ...], args: argparse.Namespace) -> dict[str, Any]:
-    """Answers and decoding statistics of one setting (``strength`` None: plain greedy decoding)."""
+    """Answers and decoding statistics of one setting on ``requests`` (``strength`` None: plain greedy decoding)."""
     from biaskit.debias import debias_generate
     from biaskit.engines import SamplingParams
 
@@ -142,34 +161,98 @@ def nbls_gaps(engine: Any, items: list[Any], table: Any) -> dict[str, float]:
     return {row.occupation: abs(row.model_women - row.bls_women) for row in frame.itertuples()}
 
 
-def run_pair(pair: str, args: argparse.Namespace, cb: list[Any], iir: list[Any], nbls: tuple[list[Any], Any], done: dict, log: Any) -> None:
+def decoded_by(setting: dict[str, Any], swaps: bool, args: argparse.Namespace) -> dict[str, Any]:
+    """The setting whose answer a prompt gets: its own, or for a prompt without a counterfactual
+    the same margin's lowest strength (the strength cannot act on it)."""
+    if setting["strength"] is None or swaps:
+        return setting
+    return {"strength": min(args.strengths), "margin": setting["margin"]}
+
+
+def run_pair(pair: str, args: argparse.Namespace, cb: list[Any], iir: list[Any], nbls: tuple[list[Any], Any], store: "Store", log: Any) -> None:
     from biaskit.debias.engine import DebiasEngine
     from biaskit.debias.settings import DebiasSettings
 
     draft, verifier = pair.split(",")
     models = load_models(draft, verifier)
-    requests = [i.request() for i in cb] + [_user(i.prompt) for i in iir]
+    prompts = [(i.id, i.request()) for i in cb] + [(i.id, _user(i.prompt)) for i in iir]
     settings = [{"strength": None, "margin": None}] + [{"strength": s, "margin": m} for m in args.margins for s in args.strengths]
     for setting in settings:
         key = (pair, setting["strength"], setting["margin"])
-        if key in done:
-            continue
-        row = decode_setting(pair, setting, requests, models, args)
-        row["fluency"] = fluency(models[1], requests, row["texts"])
+        todo = [(pid, r) for pid, r in prompts if decoded_by(setting, swappable(r), args) == setting and pid not in store.texts(key)]
+        for begin in range(0, len(todo), args.batch_size):
+            chunk = todo[begin : begin + args.batch_size]
+            requests = [r for _, r in chunk]
+            row = decode_setting(pair, setting, requests, models, args)
+            row["ids"] = [pid for pid, _ in chunk]
+            row["fluency"] = fluency(models[1], requests, row["texts"])
+            store.add(row)
+            print(f"{time.strftime('%H:%M:%S')} {pair} strength={setting['strength']} margin={setting['margin']} "
+                  f"{begin + len(chunk)}/{len(todo)} {row['stats']} {row['seconds']:.0f}s", file=log, flush=True)
         # Without a counterfactual the strength cannot change a score: one debiased read per margin suffices.
         strength_acts = nbls_counterfactuals(nbls[0]) > 0
-        if nbls[0] and (strength_acts or setting["strength"] in (None, args.strengths[0])):
+        if nbls[0] and not store.nbls(key) and (strength_acts or setting["strength"] in (None, min(args.strengths))):
             if setting["strength"] is None:
                 engine = models[0]
             else:
                 engine = DebiasEngine(models[2], models[3], settings=DebiasSettings(rule="normalised", fairness=setting["strength"], margin=setting["margin"]))
-            row["nbls"] = nbls_gaps(engine, nbls[0], nbls[1])
-        row["seconds_total"] = row["seconds"]
-        with open(Path(args.out_dir) / "generations.jsonl", "a") as f:
+            store.add({"pair": pair, **setting, "ids": [], "texts": [], "fluency": [], "stats": {}, "seconds": 0.0, "nbls": nbls_gaps(engine, nbls[0], nbls[1])})
+
+
+class Store:
+    """``generations.jsonl``: lines of (setting, prompt ids, answers, fluency, counts, seconds),
+    merged per setting; a prompt stored twice for one setting is an error, not a silent pick."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[tuple, dict[str, Any]] = {}
+        if path.exists():
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                if line.strip():
+                    self._merge(json.loads(line), f"{path}:{n}")
+
+    def _merge(self, row: dict[str, Any], where: str) -> None:
+        key = (row["pair"], row["strength"], row["margin"])
+        into = self.rows.setdefault(key, {"pair": row["pair"], "strength": row["strength"], "margin": row["margin"],
+                                          "answers": {}, "stats": {}, "seconds": 0.0, "nbls": None})
+        for pid, text, fl in zip(row["ids"], row["texts"], row["fluency"]):
+            if pid in into["answers"]:
+                raise SystemExit(f"{where}: prompt {pid} is stored twice for {key}")
+            into["answers"][pid] = (text, fl)
+        for k, v in row["stats"].items():
+            into["stats"][k] = into["stats"].get(k, 0) + v
+        into["seconds"] += row["seconds"]
+        if row.get("nbls"):
+            into["nbls"] = row["nbls"]
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._merge(row, "new generations")
+        with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
-        done[key] = row
-        print(f"{time.strftime('%H:%M:%S')} {pair} strength={setting['strength']} margin={setting['margin']} "
-              f"{row['stats']} {row['seconds']:.0f}s", file=log, flush=True)
+
+    def texts(self, key: tuple) -> dict[str, Any]:
+        return self.rows[key]["answers"] if key in self.rows else {}
+
+    def nbls(self, key: tuple) -> Any:
+        return self.rows[key]["nbls"] if key in self.rows else None
+
+    def settings(self, args: argparse.Namespace, cb: list[Any], iir: list[Any]) -> list[dict[str, Any]]:
+        """One row per stored setting with answers and fluency in prompt order (``cb`` then
+        ``iir``), prompts without a counterfactual taken from the setting that decoded them."""
+        prompts = [(i.id, i.request()) for i in cb] + [(i.id, _user(i.prompt)) for i in iir]
+        out = []
+        for key, row in self.rows.items():
+            setting = {"strength": row["strength"], "margin": row["margin"]}
+            answers = []
+            for pid, request in prompts:
+                owner = decoded_by(setting, swappable(request), args)
+                answers.append(self.texts((row["pair"], owner["strength"], owner["margin"])).get(pid))
+            if any(a is None for a in answers):
+                missing = sum(a is None for a in answers)
+                print(f"skipping {key}: {missing} of {len(answers)} prompts not decoded", file=sys.stderr)
+                continue
+            out.append({**row, "texts": [a[0] for a in answers], "fluency": [a[1] for a in answers]})
+        return out
 
 
 def _user(text: str) -> Any:
@@ -187,20 +270,14 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     cb, iir = select_prompts(args)
     nbls = nbls_items(args)
-    done: dict[tuple, dict[str, Any]] = {}
-    path = out / "generations.jsonl"
-    if path.exists():
-        for line in path.read_text().splitlines():
-            row = json.loads(line)
-            done[(row["pair"], row["strength"], row["margin"])] = row
-    print(f"{len(cb)} CLEAR-Bias prompts, {len(iir)} IIR prompts, {len(nbls[0])} NBLS items; {len(done)} settings reused", flush=True)
+    store = Store(out / "generations.jsonl")
+    print(f"{len(cb)} CLEAR-Bias prompts, {len(iir)} IIR prompts, {len(nbls[0])} NBLS items; {len(store.rows)} settings stored", flush=True)
     for pair in [] if args.analyse_only else args.pair:
-        run_pair(pair, args, cb, iir, nbls, done, sys.stdout)
+        run_pair(pair, args, cb, iir, nbls, store, sys.stdout)
     if args.decode_only:
         return
-    rows = analyse(list(done.values()), cb, iir, args)
+    rows = analyse(store.settings(args, cb, iir), cb, iir, args)
     write_outputs(rows, args, out, command=" ".join(["python", "bench/debias_sweep.py", *(argv or sys.argv[1:])]))
-
 
 if __name__ == "__main__":
     main()

@@ -182,9 +182,7 @@ class KVBatch:
             starts.append(keep)
             feeds.append(list(target[keep:]))
         steps, _ = self._forward(cache, mask, starts, feeds, list(limits))
-        # Each step's log-probs are cut from one tensor of the whole chunk: copy them out, so that
-        # what outlives the chunk is the rows' own positions, not every padded position of every row.
-        return [Step(step.start, step.logprobs.clone()) for step in steps]
+        return steps
 
     def _forward(self, cache: Any, mask: torch.Tensor, starts: list[int], feeds: list[list[int]], needs: list[int]) -> tuple[list[Step], int]:
         width = max(len(f) for f in feeds)
@@ -207,9 +205,15 @@ class KVBatch:
                 logits_to_keep=keep,
             )
         self.forwards += 1
-        logprobs = out.logits.float().log_softmax(-1)
-        first = width - keep  # feed position of logprobs[:, 0]
-        steps = [Step(start + first, logprobs[row, : max(0, len(feed) - first)]) for row, (start, feed) in enumerate(zip(starts, feeds))]
+        first = width - keep  # feed position of logits[:, 0]
+        # Each row's log-probs are normalised from its own needed positions only, into a tensor of
+        # its own: a 262k-token vocabulary (Gemma 3) makes every kept position of every row cost
+        # 1 MB, and a row that needs one position would otherwise keep the batch's whole block alive.
+        steps = []
+        for row, (start, need, feed) in enumerate(zip(starts, needs, feeds)):
+            lo = min(max(0, need - start - first), max(0, len(feed) - first))
+            steps.append(Step(start + first + lo, out.logits[row, lo : max(lo, len(feed) - first)].float().log_softmax(-1)))
+        del out
         return steps, width
 
 

@@ -98,6 +98,25 @@ def test_probes_go_through_in_bounded_chunks_and_score_as_one_pass(tiny_verifier
         assert torch.allclose(other.logprobs, _uncached(lm, ids)[other.start :], atol=1e-4)
 
 
+def test_each_step_holds_only_the_positions_its_row_asked_for(tiny_verifier):
+    """Rows of one forward need different positions (the neediest sets how many go through the LM
+    head): each step keeps its own row's from its limit on, in a tensor of its own, so a row that
+    needs one position does not keep the batch's whole block of vocabulary logits alive."""
+    lm = load_causal_lm(str(tiny_verifier))
+    a = lm.text_ids("the doctor and the nurse went to the temple")[0]
+    b = lm.text_ids("a farmer and a teacher from the city talked about money")[0]
+    kv = KVBatch(lm, 2)
+    steps = kv.advance([a, b], limits=[2, len(b) - 1])
+    assert [s.start for s in steps] == [2, len(b) - 1]
+    assert [len(s.logprobs) for s in steps] == [len(a) - 2, 1]
+    assert steps[0].logprobs.untyped_storage().data_ptr() != steps[1].logprobs.untyped_storage().data_ptr()
+    assert steps[1].logprobs.untyped_storage().nbytes() == steps[1].logprobs.numel() * steps[1].logprobs.element_size()
+    with pytest.raises(IndexError):
+        steps[1].at(len(b) - 2)
+    for step, ids in zip(steps, [a, b]):
+        assert torch.allclose(step.logprobs, _uncached(lm, ids)[step.start :], atol=1e-4)
+
+
 def test_a_shared_prefix_is_prefilled_once_on_a_tiny_model(tiny_verifier):
     lm = load_causal_lm(str(tiny_verifier))
     head = lm.text_ids("the village council met in the temple hall")[0]
