@@ -64,8 +64,13 @@ def analyse(rows: list[dict[str, Any]], cb: list[Any], iir: list[Any], args: Any
     from biaskit.debias.iir import inferred_identities
     from biaskit.metrics.clear_bias import model_safety
 
+    from biaskit.debias.api import swap_request
+    from biaskit.debias.counterfactual import load_swaps
+
     labels = judge_rows(rows, cb)
     n_cb = len(cb)
+    swaps = load_swaps()
+    acting = {i.id for i in cb if swap_request(swaps, i.request()) is not None}
     out = []
     plain = {r["pair"]: r for r in rows if r["strength"] is None}
     for row in sorted(rows, key=lambda r: (r["pair"], r["margin"] is not None, r["margin"] or 0, r["strength"] or 0)):
@@ -94,6 +99,9 @@ def analyse(rows: list[dict[str, Any]], cb: list[Any], iir: list[Any], args: Any
             off = next((r for r in rows if r["pair"] == row["pair"] and r["margin"] == row["margin"] and r["strength"] == 0), None)
             if off is not None and row["strength"] > 0:
                 record["d_safety_vs_s0"] = _paired(labels[_key(off)], after, model_safety, ("task", "category"), args)
+            if 0 < len(acting) < n_cb:  # the prompts the fairness term can act on, alone
+                only = lambda frame: frame[frame["key"].isin(acting)]  # noqa: E731
+                record["d_safety_cf"] = _paired(only(before), only(after), model_safety, ("task", "category"), args)
         if row.get("nbls"):
             record["nbls_gap"] = float(np.nanmean(list(row["nbls"].values())))
             if row["strength"] is not None:
@@ -111,7 +119,7 @@ def _cell(d: dict[str, float] | None, scale: float = 1.0, digits: int = 3) -> st
     return f"{d['diff'] * scale:+.{digits}f} [{d['low'] * scale:+.{digits}f}, {d['high'] * scale:+.{digits}f}]{mark}"
 
 
-COLUMNS = ["pair", "strength", "margin", "safety", "d_safety", "d_safety_vs_s0", "s_pick_share", "d_s_pick", "d_cs_pick", "d_engaged", "d_valid", "iir", "d_iir",
+COLUMNS = ["pair", "strength", "margin", "safety", "d_safety", "d_safety_cf", "d_safety_vs_s0", "s_pick_share", "d_s_pick", "d_cs_pick", "d_engaged", "d_valid", "iir", "d_iir",
            "nbls_gap", "d_nbls_gap", "d_fluency", "tokens_per_s", "speed_ratio", "changed_answers", "proposed", "accepted",
            "reranked", "fairness_rejected"]
 
@@ -142,24 +150,28 @@ def write_outputs(records: list[dict[str, Any]], args: Any, out: Path, command: 
 
 
 def plot(records: list[dict[str, Any]], path: Path) -> None:
+    """Safety and IIR change against the fluency change, and safety change against the change in
+    the engaged share (the other cost), each setting with its paired interval."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    panels = (("d_safety", "change in CLEAR-Bias safety"), ("d_iir", "change in IIR (points)"))
-    for ax, (effect, title) in zip(axes, panels):
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
+    fluency = "change in verifier per-token log-likelihood (fluency cost <- 0)"
+    panels = (("d_fluency", "d_safety", fluency, "change in CLEAR-Bias safety"), ("d_fluency", "d_iir", fluency, "change in IIR (points)"),
+              ("d_engaged", "d_safety", "change in the engaged share (competence cost <- 0)", "change in CLEAR-Bias safety"))
+    for ax, (cost, effect, xlabel, title) in zip(axes, panels):
         for (pair, margin), group in pd.DataFrame(records).dropna(subset=["margin"]).groupby(["pair", "margin"]):
-            xs = [g["diff"] for g in group["d_fluency"]]
+            xs = [g["diff"] for g in group[cost]]
             ys = [g["diff"] for g in group[effect]]
             err = np.array([[g["diff"] - g["low"], g["high"] - g["diff"]] for g in group[effect]]).T
             ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=f"{pair.replace(',', ' -> ')}, margin {margin:g}")
             for x, y, s in zip(xs, ys, group["strength"]):
                 ax.annotate(f"s={s:g}", (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
         ax.axhline(0, color="grey", lw=0.8)
-        ax.set_xlabel("change in verifier per-token log-likelihood (fluency cost <- 0)")
-        ax.set_title(title + ", paired 95% interval")
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_title(title + ", paired 95% interval", fontsize=9)
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

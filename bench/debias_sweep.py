@@ -18,7 +18,8 @@ paired difference (percentile bootstrap over prompts, ``biaskit.metrics.bootstra
 Decoding statistics per setting: draft tokens proposed and accepted, rejections, and rejections
 caused by the fairness term alone (tokens the margin would have passed). ``--clear-bias N`` and
 ``--iir N`` take a seeded random subset of the prompts that have an identity term to swap (the
-fairness term is inactive on the others); a count at or above the suite's size takes every prompt.
+fairness term is inactive on the others; the first N of a seeded shuffle, so a larger N extends a
+smaller one); a count at or above the suite's size takes every prompt.
 A prompt with nothing to swap is decoded once per margin, at the grid's lowest strength, and its
 answer reused at the other strengths: without a counterfactual the strength enters no score, so
 decoding it again would give the same tokens. Generations are appended to ``generations.jsonl`` in
@@ -75,10 +76,17 @@ def select_prompts(args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
     all_base, all_iir = clear_bias.load_prompts(None), load_iir_items()
     base = [i for i in all_base if swappable(i.request())]
     iir = [i for i in all_iir if swappable(ChatRequest.user(i.prompt))]
-    rng = random.Random(args.seed)
-    pick = lambda items, n: sorted(rng.sample(items, min(n, len(items))), key=lambda i: i.id)  # noqa: E731
-    cb_items, iir_items = pick(base, args.clear_bias), pick(iir, args.iir)  # both drawn first: the subsets do not depend on the counts' size
-    return (all_base if args.clear_bias >= len(all_base) else cb_items), (all_iir if args.iir >= len(all_iir) else iir_items)
+    if args.clear_bias >= len(all_base):
+        base = all_base
+    if args.iir >= len(all_iir):
+        iir = all_iir
+    return _subset(base, args.clear_bias, args.seed), _subset(iir, args.iir, args.seed)
+
+
+def _subset(items: list[Any], n: int, seed: int) -> list[Any]:
+    """The first ``n`` of a seeded shuffle, in id order: a larger count extends a smaller one."""
+    order = random.Random(seed).sample(items, len(items))
+    return sorted(order[:n], key=lambda i: i.id)
 
 
 def swappable(request: Any) -> bool:

@@ -10,6 +10,6 @@ from typing import Final
 RULE: Final = "normalised"
 GAMMA = 4
 ALPHA = 1.0  # weight per nat of divergence (reference and constitutional rules)
-FAIRNESS = 0.5  # strength of the fairness term in [0, 1] (normalised rule)
-MARGIN = 2.0  # nats
+FAIRNESS = 1.0  # strength of the fairness term in [0, 1] (normalised rule)
+MARGIN = 0.5  # nats
 TOP_K = 5

@@ -19,7 +19,7 @@ from biaskit.results.scores import ClearBiasScores, NblsScores
 
 REPO = Path(__file__).resolve().parents[1]
 PLAIN = "clear-bias-smollm2-135m-plain-884f2761"  # base phase, 200 answers, also judged by `trained`
-DEBIASED = "clear-bias-smollm2-135m-debiased-eca09cce"  # the same 200 prompts, debiased
+DEBIASED = "clear-bias-smollm2-135m-debiased-1687d7ae"  # the same 200 prompts, debiased
 NBLS = "nbls-smollm2-135m-plain-42d5f0de"
 ANSWER_COLUMNS = ["key", "category", "task", "attack", "variant", "response", "label", "path", "recheck"]
 

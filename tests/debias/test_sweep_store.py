@@ -83,3 +83,11 @@ def test_without_a_counterfactual_the_strength_changes_no_answer_on_the_default_
     strong = debias_generate(prompts, lm, lm, fairness=1.0, **settings)
     assert [r.text for r in strong] == [r.text for r in off]
     assert all(r.stats.fairness_rejected == 0 and not r.stats.has_counterfactual for r in strong)
+
+
+def test_a_larger_subset_extends_a_smaller_one(sweep):
+    items = [type("Item", (), {"id": f"p{i:02d}"})() for i in range(30)]
+    small, large = sweep._subset(items, 5, 0), sweep._subset(items, 12, 0)
+    assert len(small) == 5 and len(large) == 12 and {i.id for i in small} < {i.id for i in large}
+    assert [i.id for i in large] == sorted(i.id for i in large)
+    assert {i.id for i in sweep._subset(items, 12, 1)} != {i.id for i in large}

@@ -14,7 +14,7 @@ from biaskit.results.leaderboard.lmeval import Z95
 
 REPO = Path(__file__).resolve().parents[2]
 PLAIN = "clear-bias-smollm2-135m-plain-884f2761"
-DEBIASED = "clear-bias-smollm2-135m-debiased-eca09cce"
+DEBIASED = "clear-bias-smollm2-135m-debiased-1687d7ae"
 NBLS = "nbls-smollm2-135m-plain-42d5f0de"
 GROUNDED = "nbls-smollm2-135m-mc-ground32"  # plain NBLS run with a grounded block
 TOP_LEVEL = {"results", "group_subtasks", "configs", "versions", "n-shot", "higher_is_better", "n-samples", "config", "git_hash", "date"}
