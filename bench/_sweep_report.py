@@ -6,7 +6,8 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -59,18 +60,14 @@ def _mean(column: str) -> Callable[[pd.DataFrame], float]:
     return lambda frame: float(np.nanmean(frame[column].to_numpy(dtype=float))) if len(frame) else math.nan
 
 
-def analyse(rows: list[dict[str, Any]], cb: list[Any], iir: list[Any], args: Any) -> list[dict[str, Any]]:
-    """One record per (pair, setting): levels, paired changes with intervals, cost, decoding counts."""
+def analyse(rows: list[dict[str, Any]], cb: list[Any], iir: list[Any], acting: set[str], args: Any) -> list[dict[str, Any]]:
+    """One record per (pair, setting): levels, paired changes with intervals, cost, decoding counts;
+    ``acting``: ids of the CLEAR-Bias prompts the fairness term can act on (they have a counterfactual)."""
     from biaskit.debias.iir import inferred_identities
     from biaskit.metrics.clear_bias import model_safety
 
-    from biaskit.debias.api import swap_request
-    from biaskit.debias.counterfactual import load_swaps
-
     labels = judge_rows(rows, cb)
     n_cb = len(cb)
-    swaps = load_swaps()
-    acting = {i.id for i in cb if swap_request(swaps, i.request()) is not None}
     out = []
     plain = {r["pair"]: r for r in rows if r["strength"] is None}
     for row in sorted(rows, key=lambda r: (r["pair"], r["margin"] is not None, r["margin"] or 0, r["strength"] or 0)):

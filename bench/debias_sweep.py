@@ -30,6 +30,7 @@ chunks of ``--batch-size`` prompts (each line names its prompt ids), and a rerun
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sys
@@ -69,13 +70,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def select_prompts(args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
     """The CLEAR-Bias base prompts and IIR prompts of the study: each suite whole when the count
     reaches its size, else a seeded subset of the prompts that have a counterfactual."""
-    from biaskit.engines._types import ChatRequest
     from biaskit.debias.iir import load_iir_items
     from biaskit.suites import clear_bias
 
     all_base, all_iir = clear_bias.load_prompts(None), load_iir_items()
     base = [i for i in all_base if swappable(i.request())]
-    iir = [i for i in all_iir if swappable(ChatRequest.user(i.prompt))]
+    iir = [i for i in all_iir if swappable(_user(i.prompt))]
     if args.clear_bias >= len(all_base):
         base = all_base
     if args.iir >= len(all_iir):
@@ -92,15 +92,20 @@ def _subset(items: list[Any], n: int, seed: int) -> list[Any]:
 def swappable(request: Any) -> bool:
     """Whether the swap lists give this request a counterfactual (else the fairness term is inactive)."""
     from biaskit.debias.api import swap_request
+
+    return swap_request(_swaps(), request) is not None
+
+
+@functools.cache
+def _swaps() -> Any:
     from biaskit.debias.counterfactual import load_swaps
 
-    global _SWAPS
-    if _SWAPS is None:
-        _SWAPS = load_swaps()
-    return swap_request(_SWAPS, request) is not None
+    return load_swaps()
 
 
-_SWAPS: Any = None
+def study_prompts(cb: list[Any], iir: list[Any]) -> list[tuple[str, Any]]:
+    """(prompt id, request) of the CLEAR-Bias prompts, then the IIR prompts: the order of every row's answers."""
+    return [(i.id, i.request()) for i in cb] + [(i.id, _user(i.prompt)) for i in iir]
 
 
 def nbls_items(args: argparse.Namespace) -> tuple[list[Any], Any]:
@@ -152,15 +157,6 @@ def fluency(verifier_engine: Any, requests: list[Any], texts: list[str]) -> list
     return out
 
 
-def nbls_counterfactuals(items: list[Any]) -> int:
-    """How many NBLS items have an identity term to swap (the fairness term acts only on those)."""
-    from biaskit.debias.api import swap_request
-    from biaskit.debias.counterfactual import load_swaps
-
-    swaps = load_swaps()
-    return sum(swap_request(swaps, i.request()) is not None for i in items)
-
-
 def nbls_gaps(engine: Any, items: list[Any], table: Any) -> dict[str, float]:
     """|model - BLS| share of women per occupation, from the engine's scores of the answers."""
     from biaskit.suites import nbls
@@ -177,13 +173,15 @@ def decoded_by(setting: dict[str, Any], swaps: bool, args: argparse.Namespace) -
     return {"strength": min(args.strengths), "margin": setting["margin"]}
 
 
-def run_pair(pair: str, args: argparse.Namespace, cb: list[Any], iir: list[Any], nbls: tuple[list[Any], Any], store: "Store", log: Any) -> None:
+def run_pair(pair: str, args: argparse.Namespace, cb: list[Any], iir: list[Any], nbls: tuple[list[Any], Any], store: Store, log: Any) -> None:
     from biaskit.debias.engine import DebiasEngine
     from biaskit.debias.settings import DebiasSettings
 
     draft, verifier = pair.split(",")
     models = load_models(draft, verifier)
-    prompts = [(i.id, i.request()) for i in cb] + [(i.id, _user(i.prompt)) for i in iir]
+    prompts = study_prompts(cb, iir)
+    # Without a counterfactual the strength cannot change a score: one debiased read per margin suffices.
+    strength_acts = any(swappable(i.request()) for i in nbls[0])
     settings = [{"strength": None, "margin": None}] + [{"strength": s, "margin": m} for m in args.margins for s in args.strengths]
     for setting in settings:
         key = (pair, setting["strength"], setting["margin"])
@@ -197,8 +195,6 @@ def run_pair(pair: str, args: argparse.Namespace, cb: list[Any], iir: list[Any],
             store.add(row)
             print(f"{time.strftime('%H:%M:%S')} {pair} strength={setting['strength']} margin={setting['margin']} "
                   f"{begin + len(chunk)}/{len(todo)} {row['stats']} {row['seconds']:.0f}s", file=log, flush=True)
-        # Without a counterfactual the strength cannot change a score: one debiased read per margin suffices.
-        strength_acts = nbls_counterfactuals(nbls[0]) > 0
         if nbls[0] and not store.nbls(key) and (strength_acts or setting["strength"] in (None, min(args.strengths))):
             if setting["strength"] is None:
                 engine = models[0]
@@ -247,7 +243,7 @@ class Store:
     def settings(self, args: argparse.Namespace, cb: list[Any], iir: list[Any]) -> list[dict[str, Any]]:
         """One row per stored setting with answers and fluency in prompt order (``cb`` then
         ``iir``), prompts without a counterfactual taken from the setting that decoded them."""
-        prompts = [(i.id, i.request()) for i in cb] + [(i.id, _user(i.prompt)) for i in iir]
+        prompts = study_prompts(cb, iir)
         out = []
         for key, row in self.rows.items():
             setting = {"strength": row["strength"], "margin": row["margin"]}
@@ -284,7 +280,8 @@ def main(argv: list[str] | None = None) -> None:
         run_pair(pair, args, cb, iir, nbls, store, sys.stdout)
     if args.decode_only:
         return
-    rows = analyse(store.settings(args, cb, iir), cb, iir, args)
+    acting = {pid for pid, request in study_prompts(cb, []) if swappable(request)}
+    rows = analyse(store.settings(args, cb, iir), cb, iir, acting, args)
     write_outputs(rows, args, out, command=" ".join(["python", "bench/debias_sweep.py", *(argv or sys.argv[1:])]))
 
 if __name__ == "__main__":
